@@ -1,0 +1,175 @@
+"""Command line: parse arguments, set up logging and progress, run the pipeline, print located errors."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from .errors import BuildError
+
+log = logging.getLogger("pressroom")
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--manuscript", type=Path, default=Path("manuscript"), metavar="DIR",
+                   help="manuscript folder (default: manuscript/)")
+    p.add_argument("--out", type=Path, default=Path("dist"), metavar="DIR", help="output folder (default: dist/)")
+    p.add_argument("--styles", type=Path, default=PROJECT / "styles", metavar="DIR", help=argparse.SUPPRESS)
+    p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    p.add_argument("--quiet", action="store_true", help="print errors only")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser."""
+    ap = argparse.ArgumentParser(prog="build.py", description="Build the W2I report, its briefs and copies.")
+    sub = ap.add_subparsers(dest="command")
+    b = sub.add_parser("build", help="build every edition (the default)")
+    _common(b)
+    b.add_argument("--edition", metavar="ID", help="build one edition (and the report it cites)")
+    b.add_argument("--language", action="append", metavar="LANG", help="build only this language (repeatable)")
+    b.add_argument("--allow-overflow", action="store_true", help="warn instead of failing when a brief is over budget")
+    ls = sub.add_parser("list", help="list the editions")
+    _common(ls)
+    c = sub.add_parser("check", help="check the manuscript without rendering")
+    _common(c)
+    so = sub.add_parser("sign-off", help="record that translations match their current English source")
+    _common(so)
+    so.add_argument("files", nargs="+", type=Path, help="translated files (manuscript/fr/...)")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 built, 1 content errors, 2 usage errors)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"build", "list", "check", "sign-off", "-h", "--help"}
+    if not argv or argv[0] not in commands:
+        argv.insert(0, "build")
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else (logging.ERROR if args.quiet else logging.WARNING),
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except BuildError as exc:
+        if args.debug:
+            import traceback
+            traceback.print_exc()
+        for problem in exc.problems:
+            print(problem.format(with_severity=False), file=sys.stderr)
+        n = len(exc.problems)
+        print(f"build failed: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not bad input: say so briefly unless --debug
+        if args.debug:
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for a traceback)",
+              file=sys.stderr)
+        return 3
+
+
+def _console(args):
+    from rich.console import Console
+    return Console(stderr=True, quiet=args.quiet)
+
+
+def cmd_build(args) -> int:
+    """Build every edition (or one) into the output folder."""
+    from .pdf import PANGO_HELP, pango_available
+    from .pipeline import BuildOptions, build
+    if not pango_available():
+        print(PANGO_HELP, file=sys.stderr)
+        return 1
+    console = _console(args)
+    opts = BuildOptions(manuscript=args.manuscript, out=args.out, styles=args.styles, edition=args.edition,
+                        languages=tuple(args.language) if args.language else None,
+                        allow_overflow=args.allow_overflow, strict=args.strict)
+    t0 = time.perf_counter()
+    status = None
+    if not args.quiet:
+        status = console.status("Reading the manuscript…")
+        status.start()
+
+    def progress(edition, state, result=None):
+        if status is None:
+            return
+        if state == "start":
+            status.update(f"Rendering [bold]{edition.id}[/] ({edition.language})…")
+        elif state == "done":
+            console.print(f"  [green]✓[/] {edition.id:<22} {result.pages:>4} pages  {result.seconds:6.1f} s")
+        elif state == "failed":
+            console.print(f"  [red]✗[/] {edition.id}")
+
+    try:
+        result = build(opts, progress)
+    finally:
+        if status is not None:
+            status.stop()
+    for w in result.warnings:
+        print(w.format(with_severity=True), file=sys.stderr)
+    if not args.quiet:
+        _print_summary(console, result, args.out, time.perf_counter() - t0)
+    return 0
+
+
+def _print_summary(console, result, out: Path, seconds: float) -> None:
+    from rich.table import Table
+    t = Table(title="Editions", title_justify="left")
+    for col in ("edition", "language", "pages", "recommendations", "left out", "seconds"):
+        t.add_column(col, justify="right" if col in ("pages", "seconds", "recommendations", "left out") else "left")
+    for r in result.results:
+        t.add_row(r.edition.spec.id, r.edition.language, str(r.pages), str(len(r.edition.recommendations)),
+                  str(len(r.edition.left_out_recommendations)), f"{r.seconds:.1f}")
+    console.print(t)
+    console.print(f"Built {len(result.manifest['outputs'])} files into {out}/ in {seconds:.1f} s "
+                  f"(manifest: {out}/manifest.json, inclusion report: {out}/inclusion.json)")
+
+
+def cmd_list(args) -> int:
+    """Print the editions with audience, languages and page budget."""
+    from rich.table import Table
+    from .config import load_editions, load_publication
+    pub = load_publication(args.manuscript / "publication.yml")
+    editions = load_editions(args.manuscript / "editions.yml", pub)
+    t = Table(title=None)
+    for col in ("edition", "kind", "audience", "languages", "page budget"):
+        t.add_column(col)
+    for e in editions:
+        t.add_row(e.id, e.kind, e.audience or "all readers", ", ".join(e.languages),
+                  str(e.page_budget) if e.page_budget else "none")
+    from rich.console import Console
+    Console().print(t)
+    return 0
+
+
+def cmd_check(args) -> int:
+    """Validate everything without rendering; print `path:line: severity: message`, sorted."""
+    from .check import run_check
+    problems = run_check(args.manuscript, args.styles)
+    for p in problems:
+        print(p.format(with_severity=True))
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
+    if not args.quiet:
+        print(f"{len(errors)} error{'s' if len(errors) != 1 else ''}, "
+              f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}", file=sys.stderr)
+    return 1 if errors or (args.strict and warnings) else 0
+
+
+def cmd_sign_off(args) -> int:
+    """Record the current English source hash in each named translation."""
+    from .translations import sign_off
+    for f in args.files:
+        digest = sign_off(args.manuscript, f)
+        if not args.quiet:
+            print(f"{f}: signed off against source {digest[:12]}")
+    return 0
+
+
+COMMANDS = {"build": cmd_build, "list": cmd_list, "check": cmd_check, "sign-off": cmd_sign_off}

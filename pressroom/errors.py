@@ -1,0 +1,116 @@
+"""The one error type of pressroom: problems located at a source file and line."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable
+
+
+@dataclass(frozen=True, order=True)
+class SourceLocation:
+    """Where a problem was found."""
+
+    path: str
+    """File path as shown to the user (relative to the working directory when possible)."""
+    line: int | None = None
+    """1-based line number, or None when the problem concerns the whole file."""
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}" if self.line else self.path
+
+    @classmethod
+    def of(cls, path: Path | str, line: int | None = None) -> "SourceLocation":
+        """A location with the path shown relative to the working directory if inside it."""
+        return cls(display_path(path), line)
+
+
+def display_path(path: Path | str) -> str:
+    """Path relative to the working directory when it lies inside it, else as given."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the input."""
+
+    location: SourceLocation
+    """Where it is."""
+    message: str
+    """What is wrong, and what was expected."""
+    severity: str = "error"
+    """'error' or 'warning'."""
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+    def format(self, with_severity: bool = False) -> str:
+        """`path:line: message`, or `path:line: severity: message`."""
+        if with_severity:
+            return f"{self.location}: {self.severity}: {self.message}"
+        return str(self)
+
+
+class BuildError(Exception):
+    """Raised once with every problem found; the CLI prints them and exits 1."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = tuple(sorted(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+    @classmethod
+    def at(cls, path: Path | str, line: int | None, message: str) -> "BuildError":
+        """A BuildError with a single problem."""
+        return cls([Problem(SourceLocation.of(path, line), message)])
+
+
+@dataclass
+class Problems:
+    """Collects problems during validation, then raises them all at once."""
+
+    items: list[Problem] = field(default_factory=list)
+    """Problems collected so far, errors and warnings."""
+
+    def error(self, path: Path | str, line: int | None, message: str) -> None:
+        """Record an error."""
+        self.items.append(Problem(SourceLocation.of(path, line), message))
+
+    def warning(self, path: Path | str, line: int | None, message: str) -> None:
+        """Record a warning."""
+        self.items.append(Problem(SourceLocation.of(path, line), message, "warning"))
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        """Add problems found elsewhere."""
+        self.items.extend(problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """The errors only."""
+        return [p for p in self.items if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """The warnings only."""
+        return [p for p in self.items if p.severity == "warning"]
+
+    def raise_if_errors(self, strict: bool = False) -> None:
+        """Raise a BuildError with every error (and every warning when strict)."""
+        bad = self.items if strict else self.errors
+        if bad:
+            raise BuildError(bad)
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """` (did you mean 'x'?)` for the closest choice, or an empty string."""
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def expected(choices: Iterable[str]) -> str:
+    """`one of: a, b, c` for messages."""
+    return "one of: " + ", ".join(sorted(choices))

@@ -1,0 +1,158 @@
+"""Jinja2 pages (StrictUndefined, autoescape): an edition's fragments become one HTML document."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+from . import __version__
+from .figures import data_uri, recommendation_matrix
+from .i18n import format_long_date, labels_for, typography_for
+from .markdown import RenderContext, render_markdown
+from .model import Edition, RenderedHTML
+
+ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
+         (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+
+
+def roman(n: int) -> str:
+    """Lower-case roman numeral."""
+    out = ""
+    for value, letters in ROMAN:
+        while n >= value:
+            out, n = out + letters, n - value
+    return out
+
+
+def trusted(fragment: str) -> Markup:
+    """The one boundary where rendered Markdown enters templates unescaped.
+
+    Fragments come from Python-Markdown over the project's own manuscript; raw HTML in them is
+    the editors' own, and what it can reach is limited by the renderer's URL fetcher."""
+    return Markup(fragment)
+
+
+def make_environment(styles: Path) -> jinja2.Environment:
+    """Templates from `styles/templates`, strict about undefined names, escaping by default."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(styles / "templates")),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    return env
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """One section or recommendation rendered to HTML."""
+
+    id: str
+    """Anchor id."""
+    title: str
+    """Heading."""
+    short_title: str
+    """Running head."""
+    kind: str
+    """Section kind."""
+    html: Markup
+    """Rendered body."""
+
+
+def anchors_of(edition: Edition) -> frozenset:
+    """Ids a reader can jump to in this edition."""
+    ids = {s.id for s in edition.sections} | {r.id for r in edition.recommendations}
+    return frozenset(ids | {"contents", "recommendations"})
+
+
+def render_fragments(edition: Edition, footnotes: str, figure_uri=None) -> tuple[list[Fragment], dict]:
+    """Markdown of every section and recommendation of the edition to HTML fragments."""
+    pub = edition.publication
+    labels = labels_for(edition.language, pub.labels)
+    audience_labels = {a.id: a.short for a in pub.audiences}
+    anchors = anchors_of(edition)
+    typo = typography_for(edition.language)
+
+    def ctx(section_id: str) -> RenderContext:
+        return RenderContext(section_id, edition.audience, audience_labels, anchors, footnotes,
+                             figure_uri, labels["for"], typo, 1 if footnotes == "web" else 0)
+
+    sections = [Fragment(s.id, _typo(typo, s.title), _typo(typo, s.short_title), s.kind,
+                         trusted(render_markdown(s.body, ctx(s.id)))) for s in edition.sections]
+    recs = {r.id: trusted(render_markdown(r.body, ctx(r.id))) for r in edition.recommendations}
+    return sections, recs
+
+
+def _typo(typo, text: str) -> str:
+    return typo(text) if typo else text
+
+
+def render_page(edition: Edition, styles: Path, media: str, report_pages: dict | None = None,
+                pdf_name: str | None = None) -> RenderedHTML:
+    """The complete HTML document of an edition, for `print` (PDF) or `screen` (web)."""
+    pub = edition.publication
+    labels = labels_for(edition.language, pub.labels)
+    figure_svg = recommendation_matrix(pub, edition.recommendations or (), labels)
+
+    def figure_uri(name: str) -> str:
+        return data_uri(figure_svg)
+
+    sections, rec_html = render_fragments(edition, "print" if media == "print" else "web", figure_uri)
+    typo = typography_for(edition.language)
+    rubrics = [
+        {"rubric": r, "recs": [x for x in edition.recommendations if x.rubric == r.id]}
+        for r in pub.rubrics
+    ]
+    rubrics = [g for g in rubrics if g["recs"]]
+    env = make_environment(styles)
+    template = {"report": "report.html.j2", "brief": "brief.html.j2"}[edition.spec.kind]
+    if media == "screen":
+        template = "web.html.j2"
+    audience = pub.audience(edition.audience) if edition.audience else None
+    brief_title = next((s.title for s in edition.sections if s.kind == "brief" and s.audience), "")
+    first_chapter = next((s.id for s in edition.sections if s.kind == "chapter"), None)
+    html = env.get_template(template).render(
+        pub=pub,
+        edition=edition,
+        labels=labels,
+        typo=(typo or (lambda t: t)),
+        lang=edition.language,
+        locale=pub.locale.replace("_", "-"),
+        date=format_long_date(pub.date, pub.locale),
+        sections=sections,
+        front=[s for s in sections if s.kind == "front"],
+        chapters=[s for s in sections if s.kind == "chapter"],
+        back=[s for s in sections if s.kind in ("back",)],
+        brief_texts=[s for s in sections if s.kind == "brief" and s.id != "back-page"],
+        back_page=next((s for s in sections if s.id == "back-page"), None),
+        first_chapter=first_chapter,
+        rubrics=rubrics,
+        rec_html=rec_html,
+        audience=audience,
+        brief_title=brief_title,
+        report_pages=report_pages or {},
+        pdf_name=pdf_name,
+        generator=f"pressroom {__version__}",
+        page_size=pub.page_size,
+    )
+    sheet = edition.spec.stylesheet if media == "print" else "screen.css"
+    return RenderedHTML(edition, html, (styles / sheet,), media)
+
+
+HEADING_RE = re.compile(r'<(h[1-3]|article)\b[^>]*\bid="([^"]+)"[^>]*>(.*?)</\1>', re.S)
+
+
+def outline_titles(html: str) -> dict[str, str]:
+    """Anchor id to a readable title (headings and recommendations), for overflow messages."""
+    out = {}
+    for m in re.finditer(r'<(h[1-3])\b[^>]*\bid="([^"]+)"[^>]*>(.*?)</\1>', html, re.S):
+        out[m.group(2)] = re.sub(r"<[^>]+>", "", m.group(3)).strip()
+    for m in re.finditer(r'<article\b[^>]*\bid="([^"]+)"[^>]*data-title="([^"]*)"', html):
+        out[m.group(1)] = f"{m.group(1)} {m.group(2)}"
+    return out

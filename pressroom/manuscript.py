@@ -1,0 +1,220 @@
+"""Discover, read and validate the manuscript: chapters, recommendations, briefs, translations."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from pathlib import Path
+
+from . import config
+from .errors import BuildError, Problem, Problems, expected, suggest
+from .frontmatter import SourceText, read_source
+from .markdown import lint_markdown
+from .model import Manuscript, Publication, Recommendation, Section, Texts
+
+log = logging.getLogger(__name__)
+
+SECTION_KEYS = {"title", "short_title", "id", "audience", "source_sha256"}
+RECOMMENDATION_KEYS = {"id", "title", "rubric", "country", "audiences", "summary", "source_sha256"}
+TRANSLATED_RECOMMENDATION_KEYS = {"id", "title", "summary", "source_sha256"}
+REC_ID_RE = re.compile(r"^[A-Z]{2}-[1-9][0-9]*$")
+COUNTRIES = ("US", "CA", "both")
+SECTION_DIRS = (("front", "front"), ("chapters", "chapter"), ("back", "back"), ("briefs", "brief"))
+
+
+def sha256_text(text: str) -> str:
+    """Hex SHA-256 of a text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def slug_of(path: Path) -> str:
+    """`02-rwanda.md` -> `rwanda`."""
+    return re.sub(r"^\d+[-_]", "", path.stem)
+
+
+def _read_all(paths: list[Path], p: Problems) -> list[SourceText]:
+    out = []
+    for path in paths:
+        try:
+            out.append(read_source(path))
+        except BuildError as exc:
+            p.extend(exc.problems)
+    return out
+
+
+def _check_keys(p: Problems, src: SourceText, allowed: set[str], what: str) -> None:
+    for key in src.meta:
+        if key not in allowed:
+            p.error(src.path, src.meta.line_of(key),
+                    f"unknown front matter key '{key}'{suggest(str(key), allowed)} in {what} (expected {expected(allowed)})")
+
+
+def _text(p: Problems, src: SourceText, key: str, required: bool = True) -> str:
+    value = src.meta.get(key)
+    if value is None:
+        if required:
+            p.error(src.path, src.meta.line or 1, f"missing '{key}' in front matter")
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        p.error(src.path, src.meta.line_of(key), f"'{key}' must be text (got {type(value).__name__})")
+        return ""
+    if required and not value.strip():
+        p.error(src.path, src.meta.line_of(key), f"'{key}' is empty")
+    return value.strip()
+
+
+def load_sections(root: Path, publication: Publication, p: Problems) -> tuple[Section, ...]:
+    """Read front matter, chapters, back matter and brief texts under `root`."""
+    audiences = {a.id for a in publication.audiences}
+    sections: list[Section] = []
+    for folder, kind in SECTION_DIRS:
+        for src in _read_all(sorted((root / folder).glob("*.md")), p):
+            _check_keys(p, src, SECTION_KEYS, "a section")
+            title = _text(p, src, "title")
+            sid = _text(p, src, "id", required=False) or slug_of(src.path)
+            if kind == "brief" and sid != "back-page":
+                sid = f"brief-{sid}"
+            audience = src.meta.get("audience")
+            if audience is not None and audience not in audiences:
+                p.error(src.path, src.meta.line_of("audience"),
+                        f"unknown audience '{audience}'{suggest(str(audience), audiences)} (expected {expected(audiences)})")
+            if kind == "chapter" and not src.body.strip():
+                p.error(src.path, src.body_line, "the chapter is empty (expected Markdown text after the front matter)")
+            sections.append(Section(
+                id=sid, kind=kind, title=title, short_title=_text(p, src, "short_title", False) or title,
+                path=src.path, rel=f"{folder}/{src.path.name}", body=src.body, body_line=src.body_line,
+                audience=audience, sha256=sha256_text(src.raw)))
+    seen: dict[str, Section] = {}
+    for s in sections:
+        if s.id in seen:
+            p.error(s.path, 1, f"duplicate section id '{s.id}' (also used by {seen[s.id].rel})")
+        seen[s.id] = s
+    return tuple(sections)
+
+
+def load_recommendations(root: Path, publication: Publication, p: Problems) -> tuple[Recommendation, ...]:
+    """Read `recommendations/*.md` and check their front matter against the publication."""
+    audiences = [a.id for a in publication.audiences]
+    rubrics = [r.id for r in publication.rubrics]
+    recs: list[Recommendation] = []
+    seen: dict[str, Path] = {}
+    for src in _read_all(sorted((root / "recommendations").glob("*.md")), p):
+        _check_keys(p, src, RECOMMENDATION_KEYS, "a recommendation")
+        rid = _text(p, src, "id")
+        m = src.meta
+        if rid and not REC_ID_RE.match(rid):
+            p.error(src.path, m.line_of("id"), f"recommendation id '{rid}' is malformed (expected two capital letters, a dash and a number, e.g. US-2)")
+        if rid in seen:
+            p.error(src.path, m.line_of("id"), f"duplicate recommendation id '{rid}' (also in {seen[rid].name})")
+        seen.setdefault(rid, src.path)
+        rubric = _text(p, src, "rubric")
+        if rubric and rubric not in rubrics:
+            p.error(src.path, m.line_of("rubric"), f"unknown rubric '{rubric}'{suggest(rubric, rubrics)} (expected {expected(rubrics)})")
+        country = _text(p, src, "country")
+        if country and country not in COUNTRIES:
+            p.error(src.path, m.line_of("country"), f"unknown country '{country}' (expected {expected(COUNTRIES)})")
+        auds = m.get("audiences")
+        if isinstance(auds, str):
+            auds = [auds]
+        if not isinstance(auds, list) or not auds:
+            p.error(src.path, m.line_of("audiences"), "'audiences' must be a non-empty list of audience ids")
+            auds = []
+        for a in auds:
+            if a not in audiences:
+                p.error(src.path, m.line_of("audiences"),
+                        f"unknown audience '{a}'{suggest(str(a), audiences)} (expected {expected(audiences)})")
+        if not src.body.strip():
+            p.error(src.path, src.body_line, "the recommendation has no text (expected its argument after the front matter)")
+        recs.append(Recommendation(
+            id=rid, title=_text(p, src, "title"), rubric=rubric, country=country,
+            audiences=tuple(str(a) for a in auds), summary=_text(p, src, "summary", False),
+            body=src.body, path=src.path, body_line=src.body_line, sha256=sha256_text(src.raw)))
+    order = {r.id: r.order for r in publication.rubrics}
+    return tuple(sorted(recs, key=lambda r: (order.get(r.rubric, 99), r.sort_key)))
+
+
+def load_manuscript(root: Path, styles: Path, languages: tuple[str, ...] | None = None) -> Manuscript:
+    """Read and validate the whole manuscript; raise one BuildError with every problem."""
+    if not root.is_dir():
+        raise BuildError.at(root, None, "manuscript folder not found (expected a folder with publication.yml)")
+    p = Problems()
+    publication = config.load_publication(root / "publication.yml")
+    editions = ()
+    try:
+        editions = config.load_editions(root / "editions.yml", publication)
+    except BuildError as exc:
+        p.extend(exc.problems)
+    sections = load_sections(root, publication, p)
+    recommendations = load_recommendations(root, publication, p)
+    texts = {publication.language: Texts(publication.language, publication, sections, recommendations)}
+    _lint(root, texts[publication.language], p)
+
+    from .translations import load_translation  # local: translations import this module
+    wanted = languages or publication.languages
+    for lang in publication.languages[1:]:
+        if lang in wanted:
+            translated = load_translation(root, lang, texts[publication.language], p)
+            if translated is not None:
+                texts[lang] = translated
+                _lint(root, translated, p, texts[publication.language])
+    _check_editions(root, editions, texts[publication.language], p)
+    p.raise_if_errors()
+    for w in p.warnings:
+        log.debug("warning: %s", w)
+    return Manuscript(root=root, styles=styles, editions=editions, texts=texts, warnings=tuple(p.warnings))
+
+
+def _lint(root: Path, texts: Texts, p: Problems, original: Texts | None = None) -> None:
+    # Ids never change in translation: targets are those of the original.
+    basis = original or texts
+    targets = {s.id for s in basis.sections} | {r.id for r in basis.recommendations}
+    audiences = [a.id for a in texts.publication.audiences]
+    for s in texts.sections:
+        p.extend(lint_markdown(s.body, s.path, s.body_line, targets, audiences, root))
+    for r in texts.recommendations:
+        p.extend(lint_markdown(r.body, r.path, r.body_line, targets, audiences, root))
+
+
+def _check_editions(root: Path, editions, texts: Texts, p: Problems) -> None:
+    editions_path = root / "editions.yml"
+    rels = {s.rel for s in texts.sections}
+    for e in editions:
+        for item in e.contents:
+            if item == "recommendations":
+                continue
+            if not any(Path(rel).match(item) for rel in rels) and not (root / item).is_file():
+                p.error(editions_path, e.line, f"edition '{e.id}' lists '{item}', which matches no section file")
+        if isinstance(e.recommendations, tuple):
+            known = {r.id for r in texts.recommendations}
+            for rid in e.recommendations:
+                if rid not in known:
+                    p.error(editions_path, e.line, f"edition '{e.id}' lists unknown recommendation '{rid}'{suggest(rid, known)}")
+    # A recommendation that reaches no edition is worth a warning.
+    if editions:
+        for r in texts.recommendations:
+            if not any(_edition_takes(e, r) for e in editions):
+                p.warning(r.path, 1, f"recommendation {r.id} is in no edition (no edition's audience matches {', '.join(r.audiences)})")
+        briefed = {e.audience for e in editions if e.kind == "brief"}
+        for r in texts.recommendations:
+            if briefed and not any(a in briefed for a in r.audiences):
+                p.warning(r.path, 1, f"recommendation {r.id} reaches no brief (none of its audiences has a brief: {', '.join(r.audiences)})")
+
+
+def _edition_takes(e, r: Recommendation) -> bool:
+    if "recommendations" not in e.contents:
+        return False
+    if e.recommendations == "all":
+        return True
+    if e.recommendations == "audience":
+        return e.audience in r.audiences
+    if isinstance(e.recommendations, tuple):
+        return r.id in e.recommendations
+    return False
+
+
+def problems_of(exc: BuildError) -> list[Problem]:
+    """The problems carried by a BuildError (helper for callers that merge them)."""
+    return list(exc.problems)

@@ -1,0 +1,417 @@
+"""Markdown to HTML fragments: the one configured Python-Markdown and pressroom's extensions."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import markdown
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+
+from .errors import Problem, SourceLocation, expected, suggest
+
+DIRECTIVE_RE = re.compile(r"^:::\s*(?P<name>[A-Za-z][\w-]*)?(?P<args>[^\n]*)$")
+FENCE_RE = re.compile(r"^(```|~~~)")
+LINK_RE = re.compile(r"(?<!!)\[(?P<text>[^\]]*)\]\((?P<href>[^)\s]+)(?:\s+\"[^\"]*\")?\)")
+IMAGE_RE = re.compile(r"!\[(?P<alt>[^\]]*)\]\((?P<src>[^)\s]+)(?:\s+\"(?P<title>[^\"]*)\")?\)")
+HEADING_RE = re.compile(r"^(#{1,6})\s+\S")
+FOOTREF_RE = re.compile(r"\[\^([^\]\s]+)\](?!:)")
+FOOTDEF_RE = re.compile(r"^\[\^([^\]\s]+)\]:")
+DIRECTIVES = ("pullquote", "audience")
+GENERATED = ("recommendation-matrix",)
+IMAGE_TYPES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp")
+
+
+def _code_mask(lines: list[str]) -> list[bool]:
+    """True for lines inside fenced code blocks (which hold no directives or links)."""
+    mask, inside = [], False
+    for line in lines:
+        if FENCE_RE.match(line.strip()):
+            mask.append(True)
+            inside = not inside
+            continue
+        mask.append(inside)
+    return mask
+
+
+def lint_markdown(body: str, path: Path, first_line: int, targets: set[str],
+                  audiences: list[str], root: Path) -> list[Problem]:
+    """Problems in one Markdown body: directives, audiences, links, images, headings, footnotes."""
+    out: list[Problem] = []
+
+    def err(offset: int, message: str) -> None:
+        out.append(Problem(SourceLocation.of(path, first_line + offset), message))
+
+    lines = body.split("\n")
+    code = _code_mask(lines)
+    stack: list[int] = []
+    last_level = 1
+    refs: dict[str, int] = {}
+    defs: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if code[i]:
+            continue
+        stripped = line.strip()
+        if stripped.startswith(":::"):
+            m = DIRECTIVE_RE.match(stripped)
+            name = m and m["name"]
+            if not name:
+                if stripped != ":::":
+                    err(i, f"malformed directive '{stripped}' (expected '::: pullquote', '::: audience ID...' or ':::')")
+                elif not stack:
+                    err(i, "':::' closes nothing (expected an opening '::: pullquote' or '::: audience ...' before it)")
+                else:
+                    stack.pop()
+                continue
+            if name not in DIRECTIVES:
+                err(i, f"unknown directive '{name}'{suggest(name, DIRECTIVES)} (expected {expected(DIRECTIVES)})")
+            if name == "audience":
+                ids = m["args"].split()
+                if not ids:
+                    err(i, f"'::: audience' needs at least one audience id (expected {expected(audiences)})")
+                for a in ids:
+                    if a not in audiences:
+                        err(i, f"unknown audience '{a}'{suggest(a, audiences)} (expected {expected(audiences)})")
+            stack.append(i)
+            continue
+        hm = HEADING_RE.match(line)
+        if hm:
+            level = len(hm.group(1))
+            if level == 1:
+                err(i, "level-1 heading in the body (the title comes from front matter; expected '##' for sections)")
+            elif level > last_level + 1:
+                err(i, f"heading level skips from {last_level} to {level} (expected at most {'#' * (last_level + 1)})")
+            last_level = level
+        for fm in FOOTDEF_RE.finditer(line):
+            defs.setdefault(fm.group(1), i)
+        for fm in FOOTREF_RE.finditer(line):
+            if not FOOTDEF_RE.match(line[fm.start():]) or fm.start() != 0:
+                refs.setdefault(fm.group(1), i)
+        for lm in LINK_RE.finditer(line):
+            href = lm["href"]
+            if href.startswith("#"):
+                if href[1:] not in targets:
+                    kind = "recommendation" if re.match(r"^#[A-Z]{2}-\d+$", href) else "section"
+                    err(i, f"link to unknown {kind} '{href[1:]}'{suggest(href[1:], targets)} "
+                           "(expected a recommendation id or a section id)")
+            elif href.startswith(("file:", "/")) or ".." in href.split("/"):
+                err(i, f"link '{href}' points outside the manuscript (expected '#id' or an http(s) address)")
+        for im in IMAGE_RE.finditer(line):
+            src, alt = im["src"], im["alt"].strip()
+            if not alt:
+                err(i, f"image '{src}' has no alternative text (expected ![description]({src}))")
+            if src.startswith("generated:"):
+                name = src.split(":", 1)[1]
+                if name not in GENERATED:
+                    err(i, f"unknown generated figure '{name}'{suggest(name, GENERATED)} (expected {expected(GENERATED)})")
+                continue
+            if re.match(r"^[a-z]+:", src) or src.startswith("/") or ".." in src.split("/"):
+                err(i, f"image '{src}' is not a file inside the manuscript (expected a path such as figures/map.svg)")
+                continue
+            target = root / src
+            if not target.is_file():
+                err(i, f"image not found: '{src}' (expected a file at {target.as_posix()})")
+            elif target.suffix.lower() not in IMAGE_TYPES:
+                err(i, f"'{src}' is not an image (expected one of: {', '.join(IMAGE_TYPES)})")
+            else:
+                out.extend(check_image(target, path, first_line + i))
+    for start in stack:
+        err(start, "directive is not closed (expected a ':::' line after its text)")
+    for label, i in refs.items():
+        if label not in defs:
+            err(i, f"footnote '[^{label}]' has no definition (expected a line '[^{label}]: ...')")
+    for label, i in defs.items():
+        if label not in refs:
+            err(i, f"footnote '[^{label}]' is defined but never called")
+    return out
+
+
+def check_image(target: Path, path: Path, line: int) -> list[Problem]:
+    """An image must be what its name says, and an SVG must not reach for other files."""
+    data = target.read_bytes()[:65536]
+    loc = SourceLocation.of(path, line)
+    suffix = target.suffix.lower()
+    signatures = {".png": b"\x89PNG", ".jpg": b"\xff\xd8", ".jpeg": b"\xff\xd8", ".gif": b"GIF8", ".webp": b"RIFF"}
+    if suffix in signatures and not data.startswith(signatures[suffix]):
+        return [Problem(loc, f"'{target.name}' is not a {suffix[1:].upper()} image (its content does not match its name)")]
+    if suffix == ".svg":
+        text = data.decode("utf-8", "replace")
+        if "<svg" not in text:
+            return [Problem(loc, f"'{target.name}' is not an SVG image (expected an <svg> document)")]
+        for ref in re.findall(r"(?:href|src)\s*=\s*[\"']([^\"']+)[\"']", text):
+            if not ref.startswith(("#", "data:")):
+                return [Problem(loc, f"SVG '{target.name}' references '{ref}' (SVG images may not load other files)")]
+    return []
+
+
+# --- Rendering ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What a Markdown render needs to know about the edition it is for."""
+
+    section_id: str
+    """Prefix for ids made in this fragment (footnotes, headings)."""
+    audience: str | None
+    """Edition audience; None keeps every audience passage, flagged."""
+    audience_labels: dict
+    """Audience id to reader-facing short label."""
+    anchors: frozenset
+    """Anchors present in the edition: links to others are unwrapped."""
+    footnotes: str
+    """`print` (footnotes float to the foot of the page) or `web` (endnotes with links)."""
+    figure: Callable[[str], str] | None = None
+    """Generated figure name -> data URI."""
+    for_label: str = "For"
+    """Word that introduces an audience passage's readers in the full report."""
+    typography: Callable[[str], str] | None = None
+    """Language-specific typography applied to text nodes (French spaces)."""
+    heading_shift: int = 0
+    """Added to every heading level (the web edition nests chapters one level deeper)."""
+
+
+class _DirectivePreprocessor(Preprocessor):
+    """`::: pullquote` / `::: audience ids` blocks to HTML divs with Markdown inside."""
+
+    def __init__(self, md, ctx: RenderContext):
+        super().__init__(md)
+        self.ctx = ctx
+
+    def run(self, lines: list[str]) -> list[str]:
+        out: list[str] = []
+        stack: list[tuple[bool, str]] = []  # (kept, closing tag) per open block
+        code = _code_mask(lines)
+
+        def visible() -> bool:
+            return all(kept for kept, _ in stack)
+
+        for i, line in enumerate(lines):
+            stripped = line.strip()
+            if code[i] or not stripped.startswith(":::"):
+                if visible():
+                    out.append(line)
+                continue
+            m = DIRECTIVE_RE.match(stripped)
+            name = m and m["name"]
+            if not name:
+                if stack:
+                    shown = visible()
+                    kept, closing = stack.pop()
+                    if shown:
+                        out += ["", closing, ""]
+                continue
+            if name == "audience":
+                ids = m["args"].split()
+                keep = self.ctx.audience is None or self.ctx.audience in ids
+                if visible() and keep:
+                    labels = ", ".join(self.ctx.audience_labels.get(a, a) for a in ids)
+                    out += ["", f'<div class="audience-passage" data-audience="{" ".join(ids)}" markdown="1">', ""]
+                    if self.ctx.audience is None:
+                        out += [f'<p class="audience-label">{_escape(self.ctx.for_label)} {_escape(labels)}</p>', ""]
+                stack.append((keep, "</div>"))
+                continue
+            tag = "aside" if name == "pullquote" else "div"
+            if visible():
+                out += ["", f'<{tag} class="{name}" markdown="1">', ""]
+            stack.append((True, f"</{tag}>"))
+        while stack:  # left open: lint reports it; close so the HTML stays well formed
+            shown = visible()
+            _, closing = stack.pop()
+            if shown:
+                out += ["", closing, ""]
+        return out
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _slug(text: str) -> str:
+    text = re.sub(r"[^\w\s-]", "", text.lower(), flags=re.UNICODE)
+    return re.sub(r"[\s_]+", "-", text).strip("-")[:60] or "section"
+
+
+class _FinishTree(Treeprocessor):
+    """Ids, captions, figures, footnotes and links, after inline processing."""
+
+    def __init__(self, md, ctx: RenderContext):
+        super().__init__(md)
+        self.ctx = ctx
+
+    def run(self, root: etree.Element) -> None:
+        ctx = self.ctx
+        parents = {c: p for p in root.iter() for c in p}
+        # Heading ids, unique within the publication thanks to the section prefix.
+        used: set[str] = set()
+        for el in root.iter():
+            if el.tag in ("h2", "h3", "h4") and "id" not in el.attrib:
+                base = f"{ctx.section_id}-{_slug(''.join(el.itertext()))}"
+                hid, n = base, 2
+                while hid in used:
+                    hid, n = f"{base}-{n}", n + 1
+                used.add(hid)
+                el.set("id", hid)
+        # "Table: caption" paragraphs become the caption of the table that follows.
+        for parent in list(root.iter()):
+            kids = list(parent)
+            for a, b in zip(kids, kids[1:]):
+                if a.tag == "p" and b.tag == "table" and (a.text or "").startswith("Table:"):
+                    caption = etree.Element("caption")
+                    caption.text = a.text[len("Table:"):].strip()
+                    for c in list(a):
+                        caption.append(c)
+                    b.insert(0, caption)
+                    parent.remove(a)
+        # A paragraph holding only an image becomes a figure with its title as caption.
+        for parent in list(root.iter()):
+            for i, p in enumerate(list(parent)):
+                if p.tag == "p" and len(p) == 1 and p[0].tag == "img" and not (p.text or "").strip() \
+                        and not (p[0].tail or "").strip():
+                    img = p[0]
+                    fig = etree.Element("figure")
+                    src = img.get("src", "")
+                    if src.startswith("generated:") and ctx.figure:
+                        img.set("src", ctx.figure(src.split(":", 1)[1]))
+                        fig.set("class", "generated")
+                    img.tail = None
+                    fig.append(img)
+                    title = img.attrib.pop("title", None)
+                    if title:
+                        cap = etree.SubElement(fig, "figcaption")
+                        cap.text = title
+                    idx = list(parent).index(p)
+                    parent.remove(p)
+                    parent.insert(idx, fig)
+        # Links to anchors the edition does not hold are unwrapped into plain text.
+        for parent in list(root.iter()):
+            for i, a in enumerate(list(parent)):
+                if a.tag == "a" and a.get("href", "").startswith("#") and "footnote" not in a.get("class", "") \
+                        and a.get("href")[1:] not in ctx.anchors:
+                    span = etree.Element("span")
+                    span.set("class", "xref-absent")
+                    span.text, span.tail = a.text, a.tail
+                    for c in list(a):
+                        span.append(c)
+                    parent.remove(a)
+                    parent.insert(i, span)
+                elif a.tag == "a" and re.match(r"^#[A-Z]{2}-\d+$", a.get("href", "")):
+                    a.set("class", (a.get("class", "") + " xref-rec").strip())
+        self._footnotes(root, parents)
+        if ctx.heading_shift:
+            for el in root.iter():
+                if len(el.tag) == 2 and el.tag[0] == "h" and el.tag[1].isdigit():
+                    el.tag = f"h{min(6, int(el.tag[1]) + ctx.heading_shift)}"
+        if ctx.typography:
+            for el in root.iter():
+                if el.tag in ("code", "pre"):
+                    continue
+                if el.text:
+                    el.text = ctx.typography(el.text)
+                if el.tail:
+                    el.tail = ctx.typography(el.tail)
+
+    def _footnotes(self, root: etree.Element, parents) -> None:
+        ctx = self.ctx
+        div = next((d for d in root.iter("div") if d.get("class") == "footnote"), None)
+        if div is None:
+            return
+        parents = {c: p for p in root.iter() for c in p}
+        items = {li.get("id"): li for li in div.iter("li")}
+        prefix = ctx.section_id
+        if ctx.footnotes == "print":
+            # WeasyPrint floats `.footnote` spans to the foot of the page where they are called.
+            for sup in [s for s in root.iter("sup") if (s.get("id") or "").startswith("fnref")]:
+                a = sup.find("a")
+                li = items.get((a.get("href") or "")[1:]) if a is not None else None
+                if li is None:
+                    continue
+                span = etree.Element("span")
+                span.set("class", "footnote")
+                first = True
+                for p in li:
+                    for back in [b for b in p.iter("a") if "footnote-backref" in (b.get("class") or "")]:
+                        parents_p = {c: q for q in p.iter() for c in q}
+                        holder = parents_p[back]
+                        _remove_keep_tail(holder, back)
+                    if not first:
+                        span.text = (span.text or "")
+                        if len(span):
+                            span[-1].tail = (span[-1].tail or "") + " "
+                        else:
+                            span.text += " "
+                    _move_children(p, span)
+                    first = False
+                span.tail = sup.tail
+                parent = parents[sup]
+                idx = list(parent).index(sup)
+                parent.remove(sup)
+                parent.insert(idx, span)
+            parents[div].remove(div)
+            return
+        for el in root.iter():
+            for attr in ("id", "href"):
+                v = el.get(attr)
+                if v and (v.startswith("fn:") or v.startswith("fnref:") or v.startswith("#fn:") or v.startswith("#fnref:")):
+                    el.set(attr, v.replace("fnref:", f"{prefix}-fnref-").replace("fn:", f"{prefix}-fn-"))
+        div.set("class", "footnotes")
+        div.set("role", "doc-endnotes")
+        hr = div.find("hr")
+        if hr is not None:
+            div.remove(hr)
+
+
+def _move_children(src: etree.Element, dst: etree.Element) -> None:
+    """Append src's text and children to dst."""
+    if src.text:
+        if len(dst):
+            dst[-1].tail = (dst[-1].tail or "") + src.text
+        else:
+            dst.text = (dst.text or "") + src.text
+    for c in list(src):
+        dst.append(c)
+
+
+def _remove_keep_tail(parent: etree.Element, el: etree.Element) -> None:
+    idx = list(parent).index(el)
+    tail = (el.tail or "").rstrip()
+    if idx > 0:
+        prev = parent[idx - 1]
+        prev.tail = ((prev.tail or "") + tail).rstrip()
+    else:
+        parent.text = ((parent.text or "") + tail).rstrip()
+    parent.remove(el)
+
+
+class PressroomExtension(Extension):
+    """Directives and finishing for one render context."""
+
+    def __init__(self, ctx: RenderContext):
+        super().__init__()
+        self.ctx = ctx
+
+    def extendMarkdown(self, md) -> None:  # noqa: N802 - Python-Markdown API
+        md.preprocessors.register(_DirectivePreprocessor(md, self.ctx), "pressroom-directives", 35)
+        # Below the inline processor (20) so footnote references and links exist as elements.
+        md.treeprocessors.register(_FinishTree(md, self.ctx), "pressroom-finish", 5)
+
+
+def render_markdown(text: str, ctx: RenderContext) -> str:
+    """Markdown to an HTML fragment; a fresh converter each time (no state carried over)."""
+    # French quotes and apostrophes come from the French typography pass, not from smarty.
+    smart = [] if ctx.typography else ["smarty"]
+    md = markdown.Markdown(
+        extensions=["footnotes", "tables", "attr_list", "md_in_html", "sane_lists", *smart,
+                    PressroomExtension(ctx)],
+        extension_configs={"footnotes": {"BACKLINK_TITLE": "Back to text"},
+                           "smarty": {"smart_angled_quotes": False}},
+        output_format="html",
+    )
+    html = md.convert(text)
+    if ctx.footnotes == "print":
+        html = html.replace("&#160;</span>", "</span>")
+    return html

@@ -1,0 +1,219 @@
+"""WeasyPrint, safely: project-only URL fetcher, project-only fonts, logged errors fail the build."""
+
+from __future__ import annotations
+
+import ctypes.util
+import logging
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from .errors import BuildError, Problem, SourceLocation
+
+log = logging.getLogger(__name__)
+
+PANGO_HELP = ("WeasyPrint needs the Pango library, which is not installed.\n"
+              "Install it with:\n    sudo apt-get install -y libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0\n"
+              "(on macOS: brew install pango)")
+
+
+def pango_available() -> bool:
+    """Whether the Pango shared library can be found."""
+    return ctypes.util.find_library("pango-1.0") is not None or ctypes.util.find_library("pangoft2-1.0") is not None
+
+
+def font_files() -> list[Path]:
+    """The fonts installed with the project's Python packages (no system fonts are used)."""
+    import fontpkg_source_sans_3
+    import fontpkg_source_serif_4
+    files = []
+    for pkg in (fontpkg_source_serif_4, fontpkg_source_sans_3):
+        files += sorted((Path(pkg.__file__).parent / "files").glob("*.ttf"))
+    return files
+
+
+def font_face_css() -> str:
+    """@font-face rules for the packaged fonts (variable fonts: one file per style)."""
+    rules = []
+    for f in font_files():
+        family = "Source Serif 4" if "Serif" in f.name else "Source Sans 3"
+        style = "italic" if "Italic" in f.name else "normal"
+        rules.append(f'@font-face {{ font-family: "{family}"; font-style: {style}; '
+                     f'src: url("{f.as_uri()}"); }}')
+    return "\n".join(rules)
+
+
+def configure_fontconfig(cache_dir: Path) -> None:
+    """Point fontconfig at the packaged fonts only, before Pango starts.
+
+    The output must not depend on which fonts the machine happens to have; a glyph missing from the
+    project's fonts then shows as missing instead of silently coming from a system font."""
+    if os.environ.get("PRESSROOM_FONTCONFIG_SET"):
+        return
+    cache_dir = cache_dir.resolve()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    dirs = sorted({str(f.parent) for f in font_files()})
+    conf = cache_dir / "fonts.conf"
+    text = ('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+            + "".join(f"  <dir>{d}</dir>\n" for d in dirs)
+            + f"  <cachedir>{cache_dir / 'fontconfig'}</cachedir>\n</fontconfig>\n")
+    if not conf.exists() or conf.read_text() != text:
+        conf.write_text(text)
+    os.environ["FONTCONFIG_FILE"] = str(conf)
+    os.environ["PRESSROOM_FONTCONFIG_SET"] = "1"
+
+
+class SafeFetcher:
+    """URL fetcher that serves only files under the allowed folders and `data:` URIs.
+
+    Anything else (network, other files, `..` or symlinks leading out) is refused and recorded,
+    and the build fails naming the source that asked for it."""
+
+    def __init__(self, allowed: list[Path], source: str):
+        self.allowed = [a.resolve() for a in allowed]
+        self.source = source
+        self.refused: list[str] = []
+
+    def allows(self, path: Path) -> bool:
+        """Whether a file path lies inside an allowed folder, after resolving symlinks."""
+        real = path.resolve()
+        return any(real == a or a in real.parents for a in self.allowed)
+
+    def __call__(self, url: str, headers=None):
+        return self.fetch(url, headers)
+
+    def fetch(self, url: str, headers=None):
+        from weasyprint.urls import URLFetcherResponse
+        if url.startswith("data:"):
+            from weasyprint.urls import URLFetcher
+            return URLFetcher(allowed_protocols=("data",)).fetch(url)
+        parsed = urlparse(url)
+        if parsed.scheme == "file":
+            path = Path(unquote(parsed.path))
+            if self.allows(path) and path.is_file():
+                return URLFetcherResponse(url, path.read_bytes())
+        self.refused.append(url)
+        raise ValueError(f"pressroom refused to load {url!r}: only files of the project may be read")
+
+
+@dataclass(frozen=True)
+class LaidOut:
+    """A laid-out document, before it is written."""
+
+    document: object
+    """The WeasyPrint Document."""
+    pages: int
+    """Page count."""
+    anchor_pages: dict
+    """Anchor id to 0-based page index."""
+    page_anchors: tuple
+    """For each page, the anchor ids that start on it, in order."""
+
+
+class _Capture(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@contextmanager
+def captured_weasyprint_log():
+    """Collect WeasyPrint's warnings and errors (it logs them and carries on)."""
+    wlog = logging.getLogger("weasyprint")
+    handler = _Capture()
+    wlog.addHandler(handler)
+    old, old_propagate = wlog.level, wlog.propagate
+    wlog.setLevel(logging.WARNING)
+    wlog.propagate = False  # pressroom reports them itself, located
+    try:
+        yield handler.records
+    finally:
+        wlog.removeHandler(handler)
+        wlog.setLevel(old)
+        wlog.propagate = old_propagate
+
+
+IGNORED_WARNINGS = (
+    "Ignored `hyphens",  # never produced by our sheets; guard for older WeasyPrint
+)
+
+
+def layout(html: str, base_dir: Path, stylesheets: tuple[Path, ...], allowed: list[Path],
+           source: str, cache_dir: Path) -> LaidOut:
+    """Lay out an HTML document with WeasyPrint under pressroom's rules."""
+    if not pango_available():
+        raise BuildError([Problem(SourceLocation("pango"), PANGO_HELP)])
+    configure_fontconfig(cache_dir)
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
+
+    fetcher = SafeFetcher(allowed + [f.parent for f in font_files()], source)
+    fonts = FontConfiguration()
+    with captured_weasyprint_log() as records:
+        css = [weasyprint.CSS(string=font_face_css(), font_config=fonts, url_fetcher=fetcher)]
+        css += [weasyprint.CSS(filename=str(s), font_config=fonts, url_fetcher=fetcher) for s in stylesheets]
+        doc = weasyprint.HTML(string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher).render(
+            stylesheets=css, font_config=fonts, pdf_tags=True, pdf_variant="pdf/ua-1")
+    problems = []
+    for url in fetcher.refused:
+        problems.append(Problem(SourceLocation(source), f"refused to load '{url}' (only files inside the "
+                                                        "manuscript and styles folders, and data: URIs, may be used)"))
+    for r in records:
+        msg = r.getMessage()
+        if r.levelno >= logging.ERROR or "Failed to load" in msg or "ignored" in msg.lower() and "invalid" in msg.lower() \
+                or "No anchor" in msg or "Unknown" in msg:
+            if "refused to load" in msg:
+                continue
+            problems.append(Problem(SourceLocation(source), f"renderer: {msg}"))
+        else:
+            log.debug("weasyprint: %s", msg)
+    if problems:
+        raise BuildError(problems)
+    anchor_pages, page_anchors = {}, []
+    for i, page in enumerate(doc.pages):
+        names = list(page.anchors)
+        page_anchors.append(tuple(names))
+        for name in names:
+            anchor_pages.setdefault(name, i)
+    return LaidOut(doc, len(doc.pages), anchor_pages, tuple(page_anchors))
+
+
+def write_pdf(laid: LaidOut, metadata_lang: str) -> bytes:
+    """PDF bytes of a laid-out document (PDF/UA-1, tagged)."""
+    with captured_weasyprint_log() as records:
+        data = laid.document.write_pdf(pdf_tags=True, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+    errors = [r for r in records if r.levelno >= logging.ERROR]
+    if errors:
+        raise BuildError([Problem(SourceLocation("renderer"), r.getMessage()) for r in errors])
+    return data
+
+
+def scratch_dir(out_dir: Path) -> Path:
+    """A per-output-folder cache for fontconfig and temporary files."""
+    d = out_dir / ".cache"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write a file so that readers see the old one or the new one, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise

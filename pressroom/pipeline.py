@@ -1,0 +1,260 @@
+"""The build, stage by stage: load, select, render, lay out, post-process, then write everything at once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .editions import editions_to_build
+from .errors import BuildError, Problem, SourceLocation
+from .html import outline_titles, render_page
+from .manuscript import load_manuscript
+from .model import Edition, Manuscript
+
+log = logging.getLogger(__name__)
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Output:
+    """One file the build produces, held in memory until every edition has succeeded."""
+
+    rel: str
+    """Path relative to the output folder."""
+    data: bytes
+    """File contents."""
+    entry: dict | None
+    """Manifest entry, or None for support files (fonts)."""
+
+
+@dataclass(frozen=True)
+class EditionResult:
+    """What building one edition in one language gave."""
+
+    edition: Edition
+    """The edition."""
+    outputs: tuple[Output, ...]
+    """Its files."""
+    pages: int
+    """PDF page count."""
+    seconds: float
+    """Time spent."""
+    anchors: dict = field(hash=False, default_factory=dict)
+    """Anchor id to printed page label."""
+    warnings: tuple[Problem, ...] = ()
+    """Non-fatal problems (overflow with --allow-overflow)."""
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build."""
+
+    manuscript: Path
+    """Manuscript folder."""
+    out: Path
+    """Output folder."""
+    styles: Path = PROJECT / "styles"
+    """Styles folder."""
+    edition: str | None = None
+    """Build only this edition (and the report it cites)."""
+    languages: tuple[str, ...] | None = None
+    """Build only these languages."""
+    allow_overflow: bool = False
+    """Turn over-budget briefs into warnings."""
+    strict: bool = False
+    """Treat warnings as errors."""
+
+
+def sha256(data: bytes) -> str:
+    """Hex SHA-256."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def output_name(edition: Edition, ext: str) -> str:
+    """`en/report.pdf`, `fr/ca-parliament.pdf`."""
+    return f"{edition.language}/{edition.spec.id}.{ext}"
+
+
+def build_report_pdf(m: Manuscript, edition: Edition, cache: Path) -> EditionResult:
+    """Render the full report: HTML, layout, page labels."""
+    from .pdf import layout, write_pdf
+    from .postprocess import add_page_labels, page_label
+    t0 = time.perf_counter()
+    page = render_page(edition, m.styles, "print")
+    laid = layout(page.html, m.root, page.stylesheets, [m.root, m.styles], _source(m, edition), cache)
+    first = next((s.id for s in edition.sections if s.kind == "chapter"), None)
+    first_index = laid.anchor_pages.get(first) if first else None
+    data = add_page_labels(write_pdf(laid, edition.language), first_index)
+    anchors = {a: page_label(i, first_index) for a, i in laid.anchor_pages.items()}
+    entry = _entry(edition, "pdf", output_name(edition, "pdf"), data, laid.pages)
+    return EditionResult(edition, (Output(entry["path"], data, entry),), laid.pages,
+                         time.perf_counter() - t0, anchors)
+
+
+def build_brief_pdf(m: Manuscript, edition: Edition, report_pages: dict, cache: Path,
+                    allow_overflow: bool) -> EditionResult:
+    """Render one brief, citing the report's printed pages, and hold it to its page budget."""
+    from .pdf import layout, write_pdf
+    from .postprocess import add_page_labels
+    t0 = time.perf_counter()
+    page = render_page(edition, m.styles, "print", report_pages=report_pages)
+    laid = layout(page.html, m.root, page.stylesheets, [m.root, m.styles], _source(m, edition), cache)
+    warnings: list[Problem] = []
+    budget = edition.spec.page_budget
+    if budget and laid.pages > budget:
+        titles = outline_titles(page.html)
+        where = _overflow_point(laid.page_anchors, budget, titles)
+        problem = Problem(SourceLocation.of(m.root / "editions.yml", edition.spec.line),
+                          f"edition '{edition.id}' takes {laid.pages} pages, over its budget of {budget}; "
+                          f"the budget ran out at {where} (shorten the brief texts or raise page_budget)",
+                          "warning" if allow_overflow else "error")
+        if not allow_overflow:
+            raise BuildError([problem])
+        warnings.append(problem)
+    data = add_page_labels(write_pdf(laid, edition.language), None)
+    entry = _entry(edition, "pdf", output_name(edition, "pdf"), data, laid.pages)
+    return EditionResult(edition, (Output(entry["path"], data, entry),), laid.pages,
+                         time.perf_counter() - t0, {}, tuple(warnings))
+
+
+def _overflow_point(page_anchors: tuple, budget: int, titles: dict) -> str:
+    """The heading or recommendation standing where the last allowed page ends."""
+    for i in range(budget, -1, -1):
+        named = [a for a in page_anchors[i] if a in titles] if i < len(page_anchors) else []
+        if i == budget and named:
+            return f"'{titles[named[0]]}'"
+        if i < budget and named:
+            return f"'{titles[named[-1]]}'"
+    return "the start of the brief"
+
+
+def build_web(m: Manuscript, edition: Edition) -> tuple[Output, ...]:
+    """The web edition: one self-contained HTML page."""
+    page = render_page(edition, m.styles, "screen", pdf_name=f"{edition.spec.id}.pdf")
+    data = page.html.encode("utf-8")
+    entry = _entry(edition, "html", output_name(edition, "html"), data, None)
+    return (Output(entry["path"], data, entry),)
+
+
+def _entry(edition: Edition, fmt: str, rel: str, data: bytes, pages: int | None) -> dict:
+    entry = {
+        "edition": edition.spec.id,
+        "audience": edition.audience,
+        "language": edition.language,
+        "format": fmt,
+        "path": rel,
+        "pages": pages,
+        "bytes": len(data),
+        "sha256": sha256(data),
+        "recommendations": [r.id for r in edition.recommendations],
+    }
+    if edition.spec.kind == "brief":
+        entry["page_budget"] = edition.spec.page_budget
+    return entry
+
+
+def _source(m: Manuscript, edition: Edition) -> str:
+    from .errors import display_path
+    return f"{display_path(m.root / 'editions.yml')}:{edition.spec.line or 1} (edition '{edition.id}')"
+
+
+def web_support_files(styles: Path) -> tuple[Output, ...]:
+    """The web edition's stylesheet and fonts."""
+    from .pdf import font_files
+    css = Output("web.css", (styles / "screen.css").read_bytes(), None)
+    return (css,) + tuple(Output(f"fonts/{f.name}", f.read_bytes(), None) for f in font_files())
+
+
+def inclusion_report(results: list[EditionResult]) -> list[dict]:
+    """What went into each edition and what was left out."""
+    out = []
+    for r in results:
+        e = r.edition
+        out.append({
+            "edition": e.spec.id, "language": e.language, "audience": e.audience,
+            "sections": [s.rel for s in e.sections], "sections_left_out": list(e.left_out_sections),
+            "recommendations": [x.id for x in e.recommendations],
+            "recommendations_left_out": list(e.left_out_recommendations),
+        })
+    return out
+
+
+def commit_outputs(out: Path, outputs: list[Output], manifest: dict, inclusion: list[dict]) -> None:
+    """Write every output atomically, the manifest last, so `out` never holds a partial build."""
+    from .pdf import atomic_write
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for o in outputs:
+            atomic_write(out / o.rel, o.data)
+        atomic_write(out / "inclusion.json", (json.dumps(inclusion, indent=2, ensure_ascii=False) + "\n").encode())
+        atomic_write(out / "manifest.json", (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
+    except OSError as exc:
+        raise BuildError([Problem(SourceLocation.of(out), f"cannot write the output: {exc.strerror or exc} "
+                                                          f"({getattr(exc, 'filename', '') or out})")]) from None
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build made."""
+
+    results: tuple[EditionResult, ...]
+    """Per edition and language."""
+    manifest: dict
+    """The manifest written."""
+    warnings: tuple[Problem, ...]
+    """Warnings from loading and rendering."""
+
+
+def build(opts: BuildOptions, progress=None) -> BuildResult:
+    """Load and validate everything, render every edition, then write all outputs at once."""
+    manuscript = load_manuscript(opts.manuscript, opts.styles, opts.languages)
+    if opts.edition and opts.edition not in {e.id for e in manuscript.editions}:
+        from .errors import suggest
+        known = [e.id for e in manuscript.editions]
+        raise BuildError([Problem(SourceLocation("--edition"), f"unknown edition '{opts.edition}'"
+                                  f"{suggest(opts.edition, known)} (expected one of: {', '.join(known)})")])
+    if opts.strict and manuscript.warnings:
+        raise BuildError(manuscript.warnings)
+    editions = editions_to_build(manuscript, opts.edition, opts.languages)
+    from .pdf import scratch_dir
+    cache = scratch_dir(opts.out)
+    results: list[EditionResult] = []
+    report_pages: dict[str, dict] = {}
+    problems: list[Problem] = []
+    for edition in editions:
+        if progress:
+            progress(edition, "start")
+        try:
+            if edition.spec.kind == "report":
+                r = build_report_pdf(manuscript, edition, cache)
+                report_pages[edition.language] = r.anchors
+                if edition.spec.web:
+                    r = EditionResult(r.edition, r.outputs + build_web(manuscript, edition), r.pages,
+                                      r.seconds, r.anchors, r.warnings)
+            else:
+                r = build_brief_pdf(manuscript, edition, report_pages.get(edition.language, {}), cache,
+                                    opts.allow_overflow)
+        except BuildError as exc:
+            problems.extend(exc.problems)
+            if progress:
+                progress(edition, "failed")
+            continue
+        results.append(r)
+        if progress:
+            progress(edition, "done", r)
+    if problems:
+        raise BuildError(problems)
+    outputs = [o for r in results for o in r.outputs]
+    if any(r.edition.spec.web for r in results):
+        outputs += list(web_support_files(manuscript.styles))
+    manifest = {"outputs": [o.entry for o in outputs if o.entry]}
+    warnings = tuple(manuscript.warnings) + tuple(w for r in results for w in r.warnings)
+    if opts.strict and warnings:
+        raise BuildError(warnings)
+    commit_outputs(opts.out, outputs, manifest, inclusion_report(results))
+    return BuildResult(tuple(results), manifest, warnings)

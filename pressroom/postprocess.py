@@ -1,0 +1,40 @@
+"""pypdf pass over a rendered PDF: page labels and metadata, keeping tags, language, XMP and bookmarks."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject, TextStringObject
+
+
+def add_page_labels(data: bytes, first_body_page: int | None, extra_info: dict | None = None) -> bytes:
+    """Label pages i, ii, ... up to the first chapter, then 1, 2, ...; or 1, 2, ... throughout.
+
+    The writer is cloned from the whole document (not `append`ed page by page), so the structure
+    tree, /Lang, /MarkInfo, XMP metadata and outlines are carried over as they are."""
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(data)))
+    count = len(writer.pages)
+    if first_body_page and 0 < first_body_page < count:
+        writer.set_page_label(0, first_body_page - 1, style="/r", start=1)
+        writer.set_page_label(first_body_page, count - 1, style="/D", start=1)
+    else:
+        writer.set_page_label(0, count - 1, style="/D", start=1)
+    if extra_info:
+        info = writer._info.get_object() if writer._info is not None else None  # noqa: SLF001
+        if info is not None:
+            for key, value in extra_info.items():
+                info[NameObject(key)] = TextStringObject(value)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def page_label(index: int, first_body_page: int | None) -> str:
+    """The printed number of a 0-based page index, as the page labels and the CSS counters give it."""
+    from .html import roman
+    if first_body_page is None:
+        return str(index + 1)
+    if index < first_body_page:
+        return roman(index + 1)
+    return str(index - first_body_page + 1)

@@ -1,0 +1,134 @@
+"""Translations: a mirrored `manuscript/<lang>/` tree, each file recording the English source it translates."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from . import config
+from .errors import BuildError, Problems, expected, suggest
+from .frontmatter import read_source
+from .manuscript import SECTION_DIRS, TRANSLATED_RECOMMENDATION_KEYS, sha256_text
+from .model import Recommendation, Section, Texts
+from .yamlfile import read_text
+
+SECTION_TRANSLATION_KEYS = {"title", "short_title", "id", "audience", "source_sha256"}
+HASH_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def translation_path(root: Path, lang: str, rel: str) -> Path:
+    """Where the translation of `rel` into `lang` lives."""
+    return root / lang / rel
+
+
+def _status(p: Problems, path: Path, meta, source_hash: str, rel: str, missing_is_error: bool) -> None:
+    recorded = meta.get("source_sha256")
+    if recorded is None:
+        p.warning(path, meta.line or 1, f"translation does not record its English source (expected "
+                                        f"'source_sha256:'; run: python build.py sign-off {path.as_posix()})")
+    elif not isinstance(recorded, str) or not HASH_RE.match(recorded):
+        p.error(path, meta.line_of("source_sha256"), "source_sha256 must be 64 hexadecimal digits")
+    elif recorded != source_hash:
+        p.warning(path, meta.line_of("source_sha256"),
+                  f"stale translation: {rel} has changed since it was translated "
+                  f"(update it, then run: python build.py sign-off {path.as_posix()})")
+
+
+def load_translation(root: Path, lang: str, base: Texts, p: Problems) -> Texts | None:
+    """The texts in `lang`; a missing file is an error naming it, a stale one a warning."""
+    tree = root / lang
+    try:
+        publication = config.load_publication(tree / "publication.yml", base.publication) \
+            if (tree / "publication.yml").is_file() else replace(base.publication, language=lang,
+                                                                 locale={"fr": "fr_CA"}.get(lang, lang))
+    except BuildError as exc:
+        p.extend(exc.problems)
+        return None
+    sections: list[Section] = []
+    for s in base.sections:
+        path = translation_path(root, lang, s.rel)
+        if not path.is_file():
+            p.error(path, None, f"missing translation of {s.rel} (expected a {lang} file at this path)")
+            continue
+        try:
+            src = read_source(path)
+        except BuildError as exc:
+            p.extend(exc.problems)
+            continue
+        for key in src.meta:
+            if key not in SECTION_TRANSLATION_KEYS:
+                p.error(path, src.meta.line_of(key), f"unknown front matter key '{key}'"
+                        f"{suggest(str(key), SECTION_TRANSLATION_KEYS)} (expected {expected(SECTION_TRANSLATION_KEYS)})")
+        if src.meta.get("id", s.id if s.kind != "brief" else None) not in (s.id, None) and s.kind != "brief":
+            p.error(path, src.meta.line_of("id"), f"translated id '{src.meta.get('id')}' differs from the original '{s.id}' (ids never change)")
+        _status(p, path, src.meta, s.sha256, s.rel, True)
+        title = src.meta.get("title")
+        if not isinstance(title, str) or not title.strip():
+            p.error(path, src.meta.line_of("title"), "missing 'title' in front matter")
+            title = s.title
+        short = src.meta.get("short_title") or title
+        sections.append(replace(s, title=str(title).strip(), short_title=str(short).strip(), path=path,
+                                body=src.body, body_line=src.body_line, sha256=sha256_text(src.raw)))
+    recs: list[Recommendation] = []
+    for r in base.recommendations:
+        rel = f"recommendations/{r.path.name}"
+        path = translation_path(root, lang, rel)
+        if not path.is_file():
+            p.error(path, None, f"missing translation of {rel} (expected a {lang} file at this path)")
+            continue
+        try:
+            src = read_source(path)
+        except BuildError as exc:
+            p.extend(exc.problems)
+            continue
+        for key in src.meta:
+            if key not in TRANSLATED_RECOMMENDATION_KEYS:
+                p.error(path, src.meta.line_of(key), f"unknown front matter key '{key}' in a translated recommendation"
+                        f"{suggest(str(key), TRANSLATED_RECOMMENDATION_KEYS)} (expected {expected(TRANSLATED_RECOMMENDATION_KEYS)}; "
+                        "rubric, country and audiences come from the original)")
+        if src.meta.get("id") != r.id:
+            p.error(path, src.meta.line_of("id"), f"translated recommendation id {src.meta.get('id')!r} differs from the original '{r.id}'")
+        _status(p, path, src.meta, r.sha256, rel, True)
+        recs.append(replace(r, title=str(src.meta.get("title") or r.title).strip(),
+                            summary=str(src.meta.get("summary") or r.summary).strip(),
+                            body=src.body, path=path, body_line=src.body_line, sha256=sha256_text(src.raw)))
+    return Texts(lang, publication, tuple(sections), tuple(recs))
+
+
+def translation_status(root: Path, lang: str, base: Texts) -> tuple[list[Path], list[Path]]:
+    """(missing, stale) translation files, for `check`."""
+    missing, stale = [], []
+    rels = [s.rel for s in base.sections] + [f"recommendations/{r.path.name}" for r in base.recommendations]
+    hashes = [s.sha256 for s in base.sections] + [r.sha256 for r in base.recommendations]
+    for rel, h in zip(rels, hashes):
+        path = translation_path(root, lang, rel)
+        if not path.is_file():
+            missing.append(path)
+            continue
+        try:
+            if read_source(path).meta.get("source_sha256") != h:
+                stale.append(path)
+        except BuildError:
+            stale.append(path)
+    return missing, stale
+
+
+def sign_off(root: Path, translated: Path) -> str:
+    """Record in a translation's front matter the hash of its current English source."""
+    translated = translated.resolve()
+    root = root.resolve()
+    rel_parts = translated.relative_to(root).parts
+    if len(rel_parts) < 2 or rel_parts[0] in {d for d, _ in SECTION_DIRS} | {"recommendations"}:
+        raise BuildError.at(translated, None, "not a translation (expected a file under manuscript/<lang>/)")
+    source = root.joinpath(*rel_parts[1:])
+    if not source.is_file():
+        raise BuildError.at(translated, None, f"no English source at {source} to sign off against")
+    digest = sha256_text(read_text(source))
+    text = read_text(translated)
+    if re.search(r"^source_sha256:.*$", text, flags=re.M):
+        text = re.sub(r"^source_sha256:.*$", f"source_sha256: {digest}", text, count=1, flags=re.M)
+    else:
+        text = text.replace("---\n", f"---\nsource_sha256: {digest}\n", 1)
+    translated.write_text(text, encoding="utf-8")
+    return digest
