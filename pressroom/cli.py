@@ -40,13 +40,17 @@ def parser() -> argparse.ArgumentParser:
     so = sub.add_parser("sign-off", help="record that translations match their current English source")
     _common(so)
     so.add_argument("files", nargs="+", type=Path, help="translated files (manuscript/fr/...)")
+    d = sub.add_parser("distribute", help="make personalised copies for recipients and (with --send) e-mail them")
+    _common(d)
+    from .distribute import add_arguments as add_distribute_arguments
+    add_distribute_arguments(d)
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 built, 1 content errors, 2 usage errors)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"build", "list", "check", "sign-off", "-h", "--help"}
+    commands = {"build", "list", "check", "sign-off", "distribute", "-h", "--help"}
     if not argv or argv[0] not in commands:
         argv.insert(0, "build")
     args = parser().parse_args(argv)
@@ -172,4 +176,11 @@ def cmd_sign_off(args) -> int:
     return 0
 
 
-COMMANDS = {"build": cmd_build, "list": cmd_list, "check": cmd_check, "sign-off": cmd_sign_off}
+def cmd_distribute(args) -> int:
+    """Personalised copies, packages, and sending (see pressroom.distribute)."""
+    from .distribute import run as run_distribute
+    return run_distribute(args)
+
+
+COMMANDS = {"build": cmd_build, "list": cmd_list, "check": cmd_check, "sign-off": cmd_sign_off,
+            "distribute": cmd_distribute}

@@ -1,0 +1,126 @@
+"""The report PDF, read back with pypdf: pages, contents, footnotes, bookmarks, labels, tags, metadata."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from pdfutil import find_page, normalise, outline_titles, page_texts, reader
+
+
+def test_manifest_lists_every_output_with_its_hash(mini_build):
+    import hashlib
+    manifest = json.loads((mini_build / "manifest.json").read_text())
+    paths = {e["path"] for e in manifest["outputs"]}
+    assert {"en/report.pdf", "en/report.html", "fr/report.pdf", "en/lawmakers.pdf", "fr/lawmakers.pdf",
+            "en/press.pdf"} <= paths
+    for e in manifest["outputs"]:
+        data = (mini_build / e["path"]).read_bytes()
+        assert e["bytes"] == len(data)
+        assert e["sha256"] == hashlib.sha256(data).hexdigest()
+        assert set(e) >= {"edition", "audience", "language", "format", "path", "pages", "bytes", "sha256",
+                          "recommendations"}
+    report = next(e for e in manifest["outputs"] if e["path"] == "en/report.pdf")
+    assert report["pages"] == len(reader(mini_build / "en/report.pdf").pages)
+    assert report["recommendations"] == ["LM-1", "LM-2", "PR-1"]
+    assert report["audience"] is None
+
+
+def test_page_labels_are_roman_then_arabic_from_the_first_chapter(mini_build):
+    r = reader(mini_build / "en/report.pdf")
+    labels = r.page_labels
+    texts = page_texts(mini_build / "en/report.pdf")
+    first = [i for i, t in enumerate(texts) if "The first chapter opens here" in normalise(t)][0]
+    assert labels[:first] == ["i", "ii", "iii", "iv", "v", "vi", "vii"][:first]
+    assert labels[first] == "1"
+    assert labels[-1] == str(len(labels) - first)
+
+
+def test_contents_page_numbers_are_where_chapters_start(mini_build):
+    path = mini_build / "en/report.pdf"
+    texts = page_texts(path)
+    labels = reader(path).page_labels
+    toc = find_page(texts, "Contents")
+    toc_text = normalise(texts[toc])
+    checked = 0
+    for title, opening_text in [("The first chapter", "The first chapter opens here"),
+                                ("The second chapter", "This paragraph fills the page"),
+                                ("Preface", "This preface says why"),
+                                ("About us", "The Test Institute writes small reports")]:
+        m = re.search(re.escape(title) + r"[ .]*([ivxlc]+|\d+)\b", toc_text)
+        assert m, f"{title} not in contents: {toc_text}"
+        start = find_page(texts[toc + 1:], opening_text) + toc + 1
+        assert m.group(1) == labels[start], f"{title}: contents says {m.group(1)}, starts on {labels[start]}"
+        checked += 1
+    assert checked == 4
+
+
+def test_footnotes_are_on_the_page_of_their_call(mini_build):
+    texts = page_texts(mini_build / "en/report.pdf")
+    call = find_page(texts, "The late call is here")
+    assert "FOOTNOTE-LATE-TEXT" in normalise(texts[call])
+    assert find_page(texts, "FOOTNOTE-ONE-TEXT") == find_page(texts, "The first chapter opens here")
+    # The late footnote is on a later page than the chapter opening: the test means something.
+    assert call > find_page(texts, "This paragraph fills the page")
+
+
+def test_bookmarks_mirror_the_contents(mini_build):
+    path = mini_build / "en/report.pdf"
+    labels = reader(path).page_labels
+    got = [(d, t, labels[p]) for d, t, p in outline_titles(path)]
+    assert got == [
+        (0, "Contents", "iii"),
+        (0, "Preface", "v"),
+        (1, "Summary of recommendations", "vi"),
+        (0, "1. The first chapter", "1"),
+        (1, "A section", "1"),
+        (0, "2. The second chapter", "3"),
+        (1, "Closing section", "5"),
+        (0, "Appendix: The recommendations", "7"),
+        (1, "1 Enabling leadership", "7"),
+        (2, "LM-1 Hold a hearing every year", "7"),
+        (2, "LM-2 Fund early warning", "7"),
+        (1, "2 Ensuring knowledge", "8"),
+        (2, "PR-1 Keep correspondents abroad", "8"),
+        (0, "About us", "9"),
+    ]
+
+
+def test_metadata_language_and_tags(mini_build):
+    r = reader(mini_build / "en/report.pdf")
+    meta = r.metadata
+    assert meta.title == "A Small Report: For testing the build"
+    assert "Ada Author" in meta.author and "Bo Writer" in meta.author
+    assert meta.subject == "A fixture for tests."
+    assert "testing" in meta.get("/Keywords", "")
+    root = r.trailer["/Root"]
+    assert root["/Lang"] == "en-CA"
+    assert bool(root["/MarkInfo"]["/Marked"])
+    assert "/StructTreeRoot" in root
+    assert "/Metadata" in root  # XMP survives the post-pass
+    assert "/Outlines" in root
+    assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"])
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert "pdfuaid:part" in xmp
+    assert "2020-05-04" in meta.get("/CreationDate", "") or meta.get("/CreationDate", "").startswith("D:20200504")
+
+
+def test_recommendation_ids_are_shown_and_never_renumbered(mini_build):
+    texts = page_texts(mini_build / "en/lawmakers.pdf")
+    joined = normalise(" ".join(texts))
+    assert "LM-1" in joined and "LM-2" in joined
+    assert "PR-1" not in joined
+
+
+def test_tables_figures_and_pull_quotes_are_set(mini_build):
+    joined = normalise(" ".join(page_texts(mini_build / "en/report.pdf")))
+    assert "A small table" in joined and "1994" in joined
+    assert "A sentence worth setting large." in joined
+    assert "Figure 1. Recommendations" in joined
+
+
+def test_audience_passages_are_flagged_in_the_report(mini_build):
+    joined = normalise(" ".join(page_texts(mini_build / "en/report.pdf")))
+    assert "ASSEMBLY-ONLY-PASSAGE" in joined and "PRESS-ONLY-PASSAGE" in joined
+    assert "FOR ASSEMBLY" in joined  # the label is set in small capitals (text-transform)
+    assert "Mobilizing" not in joined  # the running head comes from publication.yml
