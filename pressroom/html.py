@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from . import __version__
 from .figures import data_uri, recommendation_matrix
-from .i18n import format_long_date, labels_for, typography_for
+from .i18n import format_long_date, labels_for, typeset_edition, typography_for
 from .markdown import RenderContext, render_markdown
 from .model import Edition, RenderedHTML
 
@@ -83,19 +83,16 @@ def render_fragments(edition: Edition, footnotes: str, figure_uri=None) -> tuple
         return RenderContext(section_id, edition.audience, audience_labels, anchors, footnotes,
                              figure_uri, labels["for"], typo, 1 if footnotes == "web" else 0)
 
-    sections = [Fragment(s.id, _typo(typo, s.title), _typo(typo, s.short_title), s.kind,
+    sections = [Fragment(s.id, s.title, s.short_title, s.kind,
                          trusted(render_markdown(s.body, ctx(s.id)))) for s in edition.sections]
     recs = {r.id: trusted(render_markdown(r.body, ctx(r.id))) for r in edition.recommendations}
     return sections, recs
 
 
-def _typo(typo, text: str) -> str:
-    return typo(text) if typo else text
-
-
 def render_page(edition: Edition, styles: Path, media: str, report_pages: dict | None = None,
                 pdf_name: str | None = None) -> RenderedHTML:
     """The complete HTML document of an edition, for `print` (PDF) or `screen` (web)."""
+    edition = typeset_edition(edition)
     pub = edition.publication
     labels = labels_for(edition.language, pub.labels)
     figure_svg = recommendation_matrix(pub, edition.recommendations or (), labels)
@@ -121,7 +118,6 @@ def render_page(edition: Edition, styles: Path, media: str, report_pages: dict |
         pub=pub,
         edition=edition,
         labels=labels,
-        typo=(typo or (lambda t: t)),
         lang=edition.language,
         locale=pub.locale.replace("_", "-"),
         date=format_long_date(pub.date, pub.locale),
@@ -129,7 +125,7 @@ def render_page(edition: Edition, styles: Path, media: str, report_pages: dict |
         front=[s for s in sections if s.kind == "front"],
         chapters=[s for s in sections if s.kind == "chapter"],
         back=[s for s in sections if s.kind in ("back",)],
-        brief_texts=[s for s in sections if s.kind == "brief" and s.id != "back-page"],
+        brief_texts=[split_at_second_heading(s.html) for s in sections if s.kind == "brief" and s.id != "back-page"],
         back_page=next((s for s in sections if s.id == "back-page"), None),
         first_chapter=first_chapter,
         rubrics=rubrics,
@@ -143,6 +139,15 @@ def render_page(edition: Edition, styles: Path, media: str, report_pages: dict |
     )
     sheet = edition.spec.stylesheet if media == "print" else "screen.css"
     return RenderedHTML(edition, html, (styles / sheet,), media)
+
+
+def split_at_second_heading(fragment: Markup) -> tuple[Markup, Markup]:
+    """A brief's text as (key message, the rest): the cover holds the first part."""
+    first = fragment.find("<h2")
+    second = fragment.find("<h2", first + 1) if first >= 0 else -1
+    if second < 0:
+        return fragment, Markup("")
+    return Markup(fragment[:second]), Markup(fragment[second:])
 
 
 HEADING_RE = re.compile(r'<(h[1-3]|article)\b[^>]*\bid="([^"]+)"[^>]*>(.*?)</\1>', re.S)

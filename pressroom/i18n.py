@@ -46,6 +46,7 @@ LABELS = {
         "brief_kind": "Brief",
         "epigraph": "Epigraph",
         "cover": "Cover",
+        "at_a_glance": "What this brief asks of you",
     },
     "fr": {
         "contents": "Table des matières",
@@ -85,6 +86,7 @@ LABELS = {
         "brief_kind": "Note d’information",
         "epigraph": "Épigraphe",
         "cover": "Couverture",
+        "at_a_glance": "Ce que cette note vous demande",
     },
 }
 
@@ -125,3 +127,28 @@ def french_typography(text: str) -> str:
 def typography_for(language: str):
     """The text transform a language needs, or None."""
     return french_typography if language == "fr" else None
+
+
+def typeset_edition(edition):
+    """The edition with the language's typography applied to every plain-text field
+    (titles, summaries, labels); Markdown bodies get it during rendering."""
+    from dataclasses import replace
+    typo = typography_for(edition.language)
+    if typo is None:
+        return edition
+    pub = edition.publication
+    t = lambda s: typo(s) if s else s  # noqa: E731
+    pub = replace(
+        pub, title=t(pub.title), subtitle=t(pub.subtitle), organisation=t(pub.organisation),
+        publisher=t(pub.publisher), licence=t(pub.licence), subject=t(pub.subject), contact=t(pub.contact),
+        audiences=tuple(replace(a, label=t(a.label), short=t(a.short)) for a in pub.audiences),
+        rubrics=tuple(replace(r, label=t(r.label)) for r in pub.rubrics),
+        epigraph=replace(pub.epigraph, text=t(pub.epigraph.text), attribution=t(pub.epigraph.attribution),
+                         source=t(pub.epigraph.source))
+        if pub.epigraph else None,
+    )
+    return replace(
+        edition, publication=pub,
+        sections=tuple(replace(s, title=t(s.title), short_title=t(s.short_title)) for s in edition.sections),
+        recommendations=tuple(replace(r, title=t(r.title), summary=t(r.summary)) for r in edition.recommendations),
+    )
