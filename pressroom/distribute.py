@@ -371,9 +371,9 @@ def _zip_time(date: str) -> tuple[int, int, int, int, int, int]:
     return (d.year, d.month, d.day, 0, 0, 0)
 
 
-def write_zip(path: Path, entries: list[tuple[str, Path]], date: str) -> bytes:
+def write_zip(path: Path, entries: list[tuple[str, Path]], date: str) -> str:
     """A deterministic zip (fixed times and permissions, stored: the PDFs are compressed already), written
-    atomically; returns its bytes' sha256 as hex digest bytes."""
+    atomically; returns its sha256."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         digest = hashlib.sha256()
@@ -394,7 +394,7 @@ def write_zip(path: Path, entries: list[tuple[str, Path]], date: str) -> bytes:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    return digest.hexdigest().encode()
+    return digest.hexdigest()
 
 
 def _previous_copies(folder: Path) -> dict[str, dict]:
@@ -450,7 +450,7 @@ def make_packages(batch: Batch, opts: Options, progress=None) -> list[Made]:
     zips: dict[str, str] = {}
     for name in sorted({m.plan.folder for m in copies}):
         entries = [(f"{name}/{m.plan.file}", _inside(folder, m.plan.rel)) for m in copies if m.plan.folder == name]
-        zips[name] = write_zip(_inside(folder, f"{name}.zip"), entries, batch.date).decode()
+        zips[name] = write_zip(_inside(folder, f"{name}.zip"), entries, batch.date)
     _prune(folder, {m.plan.folder for m in copies}, {m.plan.rel for m in copies})
     atomic_write(folder / "manifest.json", manifest_json(batch, copies, zips, bool(opts.owner_password)))
     atomic_write(folder / "manifest.csv", manifest_csv(copies, zips))

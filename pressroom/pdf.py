@@ -66,37 +66,37 @@ def configure_fontconfig(cache_dir: Path) -> None:
     os.environ["PRESSROOM_FONTCONFIG_SET"] = "1"
 
 
-class SafeFetcher:
-    """URL fetcher that serves only files under the allowed folders and `data:` URIs.
+def make_fetcher(allowed: list[Path], source: str):
+    """A URL fetcher that serves only files under `allowed` folders and `data:` URIs.
 
-    Anything else (network, other files, `..` or symlinks leading out) is refused and recorded,
-    and the build fails naming the source that asked for it."""
+    Anything else (the network, other files, `..` or symlinks leading out) is refused and recorded
+    in `.refused`; the build then fails naming the source that asked for it."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def __init__(self, allowed: list[Path], source: str):
-        self.allowed = [a.resolve() for a in allowed]
-        self.source = source
-        self.refused: list[str] = []
+    roots = [a.resolve() for a in allowed]
 
-    def allows(self, path: Path) -> bool:
-        """Whether a file path lies inside an allowed folder, after resolving symlinks."""
-        real = path.resolve()
-        return any(real == a or a in real.parents for a in self.allowed)
+    class SafeFetcher(URLFetcher):
+        def __init__(self):
+            super().__init__(allowed_protocols=("file", "data"), allow_redirects=False, timeout=1)
+            self.refused: list[str] = []
+            self.source = source
 
-    def __call__(self, url: str, headers=None):
-        return self.fetch(url, headers)
+        def allows(self, path: Path) -> bool:
+            real = path.resolve()
+            return any(real == r or r in real.parents for r in roots)
 
-    def fetch(self, url: str, headers=None):
-        from weasyprint.urls import URLFetcherResponse
-        if url.startswith("data:"):
-            from weasyprint.urls import URLFetcher
-            return URLFetcher(allowed_protocols=("data",)).fetch(url)
-        parsed = urlparse(url)
-        if parsed.scheme == "file":
-            path = Path(unquote(parsed.path))
-            if self.allows(path) and path.is_file():
-                return URLFetcherResponse(url, path.read_bytes())
-        self.refused.append(url)
-        raise ValueError(f"pressroom refused to load {url!r}: only files of the project may be read")
+        def fetch(self, url, headers=None):
+            if url.startswith("data:"):
+                return super().fetch(url, headers)
+            parsed = urlparse(url)
+            if parsed.scheme == "file" and not parsed.netloc:
+                path = Path(unquote(parsed.path))
+                if self.allows(path) and path.is_file():
+                    return URLFetcherResponse(url, path.read_bytes())
+            self.refused.append(url)
+            raise ValueError(f"pressroom refused to load {url!r}: only files of the project may be read")
+
+    return SafeFetcher()
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,8 @@ class LaidOut:
     """Anchor id to 0-based page index."""
     page_anchors: tuple
     """For each page, the anchor ids that start on it, in order."""
+    fetcher: object = None
+    """The URL fetcher, whose refusals are checked again when the PDF is written (attachments)."""
 
 
 class _Capture(logging.Handler):
@@ -153,17 +155,14 @@ def layout(html: str, base_dir: Path, stylesheets: tuple[Path, ...], allowed: li
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
-    fetcher = SafeFetcher(allowed + [f.parent for f in font_files()], source)
+    fetcher = make_fetcher(allowed + [f.parent for f in font_files()], source)
     fonts = FontConfiguration()
     with captured_weasyprint_log() as records:
         css = [weasyprint.CSS(string=font_face_css(), font_config=fonts, url_fetcher=fetcher)]
         css += [weasyprint.CSS(filename=str(s), font_config=fonts, url_fetcher=fetcher) for s in stylesheets]
         doc = weasyprint.HTML(string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher).render(
             stylesheets=css, font_config=fonts, pdf_tags=True, pdf_variant="pdf/ua-1")
-    problems = []
-    for url in fetcher.refused:
-        problems.append(Problem(SourceLocation(source), f"refused to load '{url}' (only files inside the "
-                                                        "manuscript and styles folders, and data: URIs, may be used)"))
+    problems = [refusal(source, url) for url in fetcher.refused]
     for r in records:
         msg = r.getMessage()
         if r.levelno >= logging.ERROR or "Failed to load" in msg or "ignored" in msg.lower() and "invalid" in msg.lower() \
@@ -181,17 +180,26 @@ def layout(html: str, base_dir: Path, stylesheets: tuple[Path, ...], allowed: li
         page_anchors.append(tuple(names))
         for name in names:
             anchor_pages.setdefault(name, i)
-    return LaidOut(doc, len(doc.pages), anchor_pages, tuple(page_anchors))
+    return LaidOut(doc, len(doc.pages), anchor_pages, tuple(page_anchors), fetcher)
 
 
 def write_pdf(laid: LaidOut, metadata_lang: str) -> bytes:
     """PDF bytes of a laid-out document (PDF/UA-1, tagged)."""
     with captured_weasyprint_log() as records:
         data = laid.document.write_pdf(pdf_tags=True, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
-    errors = [r for r in records if r.levelno >= logging.ERROR]
-    if errors:
-        raise BuildError([Problem(SourceLocation("renderer"), r.getMessage()) for r in errors])
+    problems = [refusal(laid.fetcher.source, url) for url in laid.fetcher.refused] if laid.fetcher else []
+    problems += [Problem(SourceLocation(laid.fetcher.source if laid.fetcher else "renderer"),
+                         f"renderer: {r.getMessage()}")
+                 for r in records if r.levelno >= logging.ERROR and "refused to load" not in r.getMessage()]
+    if problems:
+        raise BuildError(problems)
     return data
+
+
+def refusal(source: str, url: str) -> Problem:
+    """The problem reported for a URL the fetcher refused."""
+    return Problem(SourceLocation(source), f"refused to load '{url}' (only files inside the manuscript and "
+                                           "styles folders, and data: URIs, may be used)")
 
 
 def scratch_dir(out_dir: Path) -> Path:

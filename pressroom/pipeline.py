@@ -122,6 +122,27 @@ def build_brief_pdf(m: Manuscript, edition: Edition, report_pages: dict, cache: 
                          time.perf_counter() - t0, {}, tuple(warnings))
 
 
+def locate_refusals(problems, edition: Edition) -> list[Problem]:
+    """Point a refused URL at the Markdown line that asked for it, when one did."""
+    import re
+    out = []
+    for p in problems:
+        m = re.search(r"refused to load '([^']+)'", p.message)
+        if m:
+            url = m.group(1)
+            needles = {url, url.replace("file://", "")}
+            for src in list(edition.sections) + list(edition.recommendations):
+                for i, line in enumerate(src.body.split("\n")):
+                    if any(n in line for n in needles):
+                        p = Problem(SourceLocation.of(src.path, src.body_line + i), p.message, p.severity)
+                        break
+                else:
+                    continue
+                break
+        out.append(p)
+    return out
+
+
 def _overflow_point(page_anchors: tuple, budget: int, titles: dict) -> str:
     """The heading or recommendation standing where the last allowed page ends."""
     for i in range(budget, -1, -1):
@@ -240,7 +261,7 @@ def build(opts: BuildOptions, progress=None) -> BuildResult:
                 r = build_brief_pdf(manuscript, edition, report_pages.get(edition.language, {}), cache,
                                     opts.allow_overflow)
         except BuildError as exc:
-            problems.extend(exc.problems)
+            problems.extend(locate_refusals(exc.problems, edition))
             if progress:
                 progress(edition, "failed")
             continue
