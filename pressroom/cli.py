@@ -33,6 +33,10 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--edition", metavar="ID", help="build one edition (and the report it cites)")
     b.add_argument("--language", action="append", metavar="LANG", help="build only this language (repeatable)")
     b.add_argument("--allow-overflow", action="store_true", help="warn instead of failing when a brief is over budget")
+    b.add_argument("--jobs", type=int, default=0, metavar="N", help="editions rendered at once (default: one per core)")
+    b.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
+                   help="stop an edition whose rendering takes longer (default: 600)")
+    b.add_argument("--no-cache", action="store_true", help="render every edition again, even if unchanged")
     ls = sub.add_parser("list", help="list the editions")
     _common(ls)
     c = sub.add_parser("check", help="check the manuscript without rendering")
@@ -93,9 +97,11 @@ def cmd_build(args) -> int:
     console = _console(args)
     opts = BuildOptions(manuscript=args.manuscript, out=args.out, styles=args.styles, edition=args.edition,
                         languages=tuple(args.language) if args.language else None,
-                        allow_overflow=args.allow_overflow, strict=args.strict)
+                        allow_overflow=args.allow_overflow, strict=args.strict, jobs=args.jobs,
+                        timeout=args.timeout, use_cache=not args.no_cache)
     t0 = time.perf_counter()
     status = None
+    active: set[str] = set()
     if not args.quiet:
         status = console.status("Reading the manuscript…")
         status.start()
@@ -104,11 +110,16 @@ def cmd_build(args) -> int:
         if status is None:
             return
         if state == "start":
-            status.update(f"Rendering [bold]{edition.id}[/] ({edition.language})…")
+            active.add(edition.id)
         elif state == "done":
+            active.discard(edition.id)
             console.print(f"  [green]✓[/] {edition.id:<22} {result.pages:>4} pages  {result.seconds:6.1f} s")
+        elif state == "reused":
+            console.print(f"  [dim]=[/] {edition.id:<22} {result.pages:>4} pages  unchanged")
         elif state == "failed":
+            active.discard(edition.id)
             console.print(f"  [red]✗[/] {edition.id}")
+        status.update("Rendering " + ", ".join(sorted(active)) + "…" if active else "Writing…")
 
     try:
         result = build(opts, progress)
@@ -125,11 +136,12 @@ def cmd_build(args) -> int:
 def _print_summary(console, result, out: Path, seconds: float) -> None:
     from rich.table import Table
     t = Table(title="Editions", title_justify="left")
-    for col in ("edition", "language", "pages", "recommendations", "left out", "seconds"):
+    for col in ("edition", "language", "pages", "recommendations", "left out", "seconds", "status"):
         t.add_column(col, justify="right" if col in ("pages", "seconds", "recommendations", "left out") else "left")
     for r in result.results:
         t.add_row(r.edition.spec.id, r.edition.language, str(r.pages), str(len(r.edition.recommendations)),
-                  str(len(r.edition.left_out_recommendations)), f"{r.seconds:.1f}")
+                  str(len(r.edition.left_out_recommendations)), f"{r.seconds:.1f}",
+                  "reused" if r.reused else "rendered")
     console.print(t)
     console.print(f"Built {len(result.manifest['outputs'])} files into {out}/ in {seconds:.1f} s "
                   f"(manifest: {out}/manifest.json, inclusion report: {out}/inclusion.json)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes.util
+import hashlib
 import logging
 import os
 import tempfile
@@ -183,10 +184,14 @@ def layout(html: str, base_dir: Path, stylesheets: tuple[Path, ...], allowed: li
     return LaidOut(doc, len(doc.pages), anchor_pages, tuple(page_anchors), fetcher)
 
 
-def write_pdf(laid: LaidOut, metadata_lang: str) -> bytes:
-    """PDF bytes of a laid-out document (PDF/UA-1, tagged)."""
+def write_pdf(laid: LaidOut, identifier: str) -> bytes:
+    """PDF bytes of a laid-out document (PDF/UA-1, tagged).
+
+    The file identifier is derived from the document's source (`identifier`), not drawn at random,
+    so that the same sources give the same bytes."""
     with captured_weasyprint_log() as records:
-        data = laid.document.write_pdf(pdf_tags=True, pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+        data = laid.document.write_pdf(pdf_tags=True, pdf_variant="pdf/ua-1", uncompressed_pdf=False,
+                                       pdf_identifier=hashlib.md5(identifier.encode()).hexdigest().encode())
     problems = [refusal(laid.fetcher.source, url) for url in laid.fetcher.refused] if laid.fetcher else []
     problems += [Problem(SourceLocation(laid.fetcher.source if laid.fetcher else "renderer"),
                          f"renderer: {r.getMessage()}")

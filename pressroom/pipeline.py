@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,8 @@ class EditionResult:
     """Anchor id to printed page label."""
     warnings: tuple[Problem, ...] = ()
     """Non-fatal problems (overflow with --allow-overflow)."""
+    reused: bool = False
+    """True when the output came from the cache, unchanged inputs, not rendered again."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,12 @@ class BuildOptions:
     """Turn over-budget briefs into warnings."""
     strict: bool = False
     """Treat warnings as errors."""
+    jobs: int = 0
+    """Renders at once (0: one per core)."""
+    timeout: float = 600.0
+    """Seconds a single edition may take before its render is stopped."""
+    use_cache: bool = True
+    """Reuse outputs whose inputs have not changed."""
 
 
 def sha256(data: bytes) -> str:
@@ -89,7 +98,7 @@ def build_report_pdf(m: Manuscript, edition: Edition, cache: Path) -> EditionRes
     laid = layout(page.html, m.root, page.stylesheets, [m.root, m.styles], _source(m, edition), cache)
     first = next((s.id for s in edition.sections if s.kind == "chapter"), None)
     first_index = laid.anchor_pages.get(first) if first else None
-    data = add_page_labels(write_pdf(laid, edition.language), first_index)
+    data = add_page_labels(write_pdf(laid, page.html), first_index)
     anchors = {a: page_label(i, first_index) for a, i in laid.anchor_pages.items()}
     entry = _entry(edition, "pdf", output_name(edition, "pdf"), data, laid.pages)
     return EditionResult(edition, (Output(entry["path"], data, entry),), laid.pages,
@@ -116,7 +125,7 @@ def build_brief_pdf(m: Manuscript, edition: Edition, report_pages: dict, cache: 
         if not allow_overflow:
             raise BuildError([problem])
         warnings.append(problem)
-    data = add_page_labels(write_pdf(laid, edition.language), None)
+    data = add_page_labels(write_pdf(laid, page.html), None)
     entry = _entry(edition, "pdf", output_name(edition, "pdf"), data, laid.pages)
     return EditionResult(edition, (Output(entry["path"], data, entry),), laid.pages,
                          time.perf_counter() - t0, {}, tuple(warnings))
@@ -211,7 +220,10 @@ def commit_outputs(out: Path, outputs: list[Output], manifest: dict, inclusion: 
     try:
         out.mkdir(parents=True, exist_ok=True)
         for o in outputs:
-            atomic_write(out / o.rel, o.data)
+            target = out / o.rel
+            if target.is_file() and target.stat().st_size == len(o.data) and target.read_bytes() == o.data:
+                continue  # unchanged: leave the file (and its time stamp) alone
+            atomic_write(target, o.data)
         atomic_write(out / "inclusion.json", (json.dumps(inclusion, indent=2, ensure_ascii=False) + "\n").encode())
         atomic_write(out / "manifest.json", (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
     except OSError as exc:
@@ -231,9 +243,26 @@ class BuildResult:
     """Warnings from loading and rendering."""
 
 
+@contextmanager
+def pinned_timestamps(date: str):
+    """Font subsetting stamps fonts with the current time unless SOURCE_DATE_EPOCH is set:
+    pin it to the publication date while rendering, so that the same sources give the same bytes."""
+    import datetime as dt
+    import os
+    if os.environ.get("SOURCE_DATE_EPOCH"):
+        yield
+        return
+    day = dt.datetime.combine(dt.date.fromisoformat(date), dt.time(), dt.timezone.utc)
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(day.timestamp()))
+    try:
+        yield
+    finally:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
 def build(opts: BuildOptions, progress=None) -> BuildResult:
-    """Load and validate everything, render every edition, then write all outputs at once."""
-    manuscript = load_manuscript(opts.manuscript, opts.styles, opts.languages)
+    """Load and validate everything, render what changed, then write all outputs at once."""
+    manuscript = load_manuscript(opts.manuscript, opts.styles, _languages_needed(opts))
     if opts.edition and opts.edition not in {e.id for e in manuscript.editions}:
         from .errors import suggest
         known = [e.id for e in manuscript.editions]
@@ -242,40 +271,142 @@ def build(opts: BuildOptions, progress=None) -> BuildResult:
     if opts.strict and manuscript.warnings:
         raise BuildError(manuscript.warnings)
     editions = editions_to_build(manuscript, opts.edition, opts.languages)
-    from .pdf import scratch_dir
-    cache = scratch_dir(opts.out)
-    results: list[EditionResult] = []
-    report_pages: dict[str, dict] = {}
-    problems: list[Problem] = []
-    for edition in editions:
-        if progress:
-            progress(edition, "start")
-        try:
-            if edition.spec.kind == "report":
-                r = build_report_pdf(manuscript, edition, cache)
-                report_pages[edition.language] = r.anchors
-                if edition.spec.web:
-                    r = EditionResult(r.edition, r.outputs + build_web(manuscript, edition), r.pages,
-                                      r.seconds, r.anchors, r.warnings)
-            else:
-                r = build_brief_pdf(manuscript, edition, report_pages.get(edition.language, {}), cache,
-                                    opts.allow_overflow)
-        except BuildError as exc:
-            problems.extend(locate_refusals(exc.problems, edition))
-            if progress:
-                progress(edition, "failed")
-            continue
-        results.append(r)
-        if progress:
-            progress(edition, "done", r)
-    if problems:
-        raise BuildError(problems)
+    with pinned_timestamps(manuscript.publication.date):
+        results = render_all(manuscript, editions, opts, progress)
     outputs = [o for r in results for o in r.outputs]
     if any(r.edition.spec.web for r in results):
         outputs += list(web_support_files(manuscript.styles))
-    manifest = {"outputs": [o.entry for o in outputs if o.entry]}
+    entries = [o.entry for o in outputs if o.entry]
+    if opts.edition or opts.languages:
+        entries = _keep_previous_entries(opts.out, entries)
+    manifest = {"outputs": entries}
     warnings = tuple(manuscript.warnings) + tuple(w for r in results for w in r.warnings)
     if opts.strict and warnings:
         raise BuildError(warnings)
     commit_outputs(opts.out, outputs, manifest, inclusion_report(results))
     return BuildResult(tuple(results), manifest, warnings)
+
+
+def _languages_needed(opts: BuildOptions) -> tuple[str, ...] | None:
+    """Languages whose texts must load: those asked for (all when none is)."""
+    return opts.languages
+
+
+def _keep_previous_entries(out: Path, entries: list[dict]) -> list[dict]:
+    """A partial build keeps the manifest entries of outputs it did not touch, if still on disk."""
+    built = {e["path"] for e in entries}
+    try:
+        previous = json.loads((out / "manifest.json").read_text())["outputs"]
+    except (OSError, ValueError, KeyError):
+        previous = []
+    kept = [e for e in previous if e.get("path") not in built and (out / e.get("path", "")).is_file()
+            and sha256((out / e["path"]).read_bytes()) == e.get("sha256")]
+    order = {(e["edition"], e["language"], e["format"]): i for i, e in enumerate(previous)}
+    return sorted(kept + entries, key=lambda e: order.get((e["edition"], e["language"], e["format"]), 10**6))
+
+
+def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progress=None) -> list[EditionResult]:
+    """Reports first (briefs cite their page numbers), then briefs; each phase in parallel, with
+    unchanged editions taken from the cache."""
+    import os
+    from .cache import OutputCache
+    cache = OutputCache(opts.out)
+    jobs = opts.jobs or os.cpu_count() or 1
+    problems: list[Problem] = []
+    results: list[EditionResult] = []
+    report_pages: dict[str, dict] = {}
+    for phase in ("report", "brief"):
+        batch = [e for e in editions if e.spec.kind == phase]
+        done, errs = _render_phase(m, batch, report_pages, cache, jobs, opts, progress)
+        problems += errs
+        results += done
+        for r in done:
+            if r.edition.spec.kind == "report":
+                report_pages[r.edition.language] = r.anchors
+        if problems:
+            break  # briefs cite the report: no point laying them out against a failed one
+    if problems:
+        raise BuildError(problems)
+    order = {(e.spec.id, e.language): i for i, e in enumerate(editions)}
+    return sorted(results, key=lambda r: order[(r.edition.spec.id, r.edition.language)])
+
+
+def _render_phase(m, batch, report_pages, cache, jobs, opts, progress):
+    from .cache import edition_key
+    from .workers import Task, run_tasks
+    done: list[EditionResult] = []
+    problems: list[Problem] = []
+    tasks, keys, by_name = [], {}, {}
+    for e in batch:
+        pages = report_pages.get(e.language, {})
+        key = edition_key(m, e, pages)
+        hit = cache.load(key) if opts.use_cache else None
+        if hit is not None:
+            r = _from_cache(e, *hit)
+            done.append(r)
+            if progress:
+                progress(e, "reused", r)
+            continue
+        keys[e.id] = key
+        by_name[e.id] = e
+        if e.spec.kind == "report":
+            tasks.append(Task(e.id, _source(m, e), render_report_task, (m, e, opts.out)))
+        else:
+            tasks.append(Task(e.id, _source(m, e), build_brief_pdf,
+                              (m, e, pages, _scratch(opts.out), opts.allow_overflow)))
+    if not tasks:
+        return done, problems
+    _prepare_renderer(opts.out)
+
+    def started(t):
+        if progress:
+            progress(by_name[t.name], "start")
+
+    def finished(t, outcome):
+        e = by_name[t.name]
+        if outcome[0] == "ok":
+            r = outcome[1]
+            cache.store(keys[t.name], _meta_of(r), {o.rel: o.data for o in r.outputs})
+            done.append(r)
+            if progress:
+                progress(e, "done", r)
+        else:
+            problems.extend(locate_refusals(outcome[1], e))
+            if progress:
+                progress(e, "failed")
+
+    run_tasks(tasks, jobs, opts.timeout, started, finished)
+    return done, problems
+
+
+def render_report_task(m: Manuscript, edition: Edition, out: Path) -> EditionResult:
+    """The full report's PDF and, if declared, its web edition."""
+    r = build_report_pdf(m, edition, _scratch(out))
+    if edition.spec.web:
+        r = EditionResult(r.edition, r.outputs + build_web(m, edition), r.pages, r.seconds, r.anchors, r.warnings)
+    return r
+
+
+def _scratch(out: Path) -> Path:
+    from .pdf import scratch_dir
+    return scratch_dir(out)
+
+
+def _prepare_renderer(out: Path) -> None:
+    """Point fontconfig at the project's fonts and import WeasyPrint once, before forking workers."""
+    from .pdf import configure_fontconfig, pango_available
+    if pango_available():
+        configure_fontconfig(_scratch(out))
+        import weasyprint  # noqa: F401 - loaded once here, shared by the forked workers
+
+
+def _meta_of(r: EditionResult) -> dict:
+    return {"pages": r.pages, "seconds": r.seconds, "anchors": r.anchors,
+            "entries": {o.rel: o.entry for o in r.outputs},
+            "warnings": [[w.location.path, w.location.line, w.message, w.severity] for w in r.warnings]}
+
+
+def _from_cache(edition: Edition, meta: dict, files: dict[str, bytes]) -> EditionResult:
+    outputs = tuple(Output(rel, data, meta["entries"].get(rel)) for rel, data in sorted(files.items()))
+    warnings = tuple(Problem(SourceLocation(p, l), msg, sev) for p, l, msg, sev in meta.get("warnings", []))
+    return EditionResult(edition, outputs, meta["pages"], 0.0, meta["anchors"], warnings, reused=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject, TextStringObject
+from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
 
 
 def add_page_labels(data: bytes, first_body_page: int | None, extra_info: dict | None = None) -> bytes:
@@ -14,6 +14,7 @@ def add_page_labels(data: bytes, first_body_page: int | None, extra_info: dict |
     The writer is cloned from the whole document (not `append`ed page by page), so the structure
     tree, /Lang, /MarkInfo, XMP metadata and outlines are carried over as they are."""
     writer = PdfWriter(clone_from=PdfReader(BytesIO(data)))
+    fix_identifier(writer)
     count = len(writer.pages)
     if first_body_page and 0 < first_body_page < count:
         writer.set_page_label(0, first_body_page - 1, style="/r", start=1)
@@ -28,6 +29,13 @@ def add_page_labels(data: bytes, first_body_page: int | None, extra_info: dict |
     out = BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def fix_identifier(writer: PdfWriter) -> None:
+    """Both file identifiers equal to the first, which is derived from the sources: a file first
+    written has two equal identifiers (PDF 14.4), and the renderer draws the second at random."""
+    if writer._ID:  # noqa: SLF001 - pypdf keeps the trailer /ID here
+        writer._ID = ArrayObject([ByteStringObject(bytes(writer._ID[0].original_bytes if hasattr(writer._ID[0], "original_bytes") else writer._ID[0]))] * 2)  # noqa: SLF001
 
 
 def page_label(index: int, first_body_page: int | None) -> str:

@@ -1,0 +1,106 @@
+"""Build keys and the output cache: an edition whose inputs have not changed is not rendered again."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+
+from . import __version__
+from .model import Edition, Manuscript
+
+# Everything a rendered edition depends on besides its own sources.
+TOOLS = ("weasyprint", "pypdf", "markdown", "jinja2", "pydyf", "tinycss2", "fonttools",
+         "fontpkg-source-serif-4", "fontpkg-source-sans-3", "babel")
+
+
+def _versions() -> list[str]:
+    out = [f"pressroom {__version__}"]
+    for name in TOOLS:
+        try:
+            out.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{name} -")
+    return out
+
+
+def _tree_hash(folder: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts:
+            h.update(p.relative_to(folder).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+RENDERING_MODULES = ("config", "editions", "figures", "frontmatter", "html", "i18n", "manuscript", "markdown",
+                     "model", "pdf", "pipeline", "postprocess", "translations", "yamlfile")
+
+
+def _code_hash() -> str:
+    """The code that shapes an output: a change to the renderer is a change to every output.
+    (The command line, the checker or the distribution code do not count.)"""
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in RENDERING_MODULES:
+        h.update(name.encode() + b"\0" + (here / f"{name}.py").read_bytes())
+    return h.hexdigest()
+
+
+def edition_key(m: Manuscript, edition: Edition, report_pages: dict | None = None) -> str:
+    """A hash of everything the edition's output depends on.
+
+    Briefs include the report page numbers they cite, so a change elsewhere in the report that
+    moves one of their recommendations re-renders them, and nothing else does."""
+    cited = {r.id: (report_pages or {}).get(r.id) for r in edition.recommendations} \
+        if edition.spec.kind == "brief" else {}
+    payload = {
+        "versions": _versions(),
+        "code": _code_hash(),
+        "styles": _tree_hash(m.styles),
+        "spec": asdict(edition.spec),
+        "language": edition.language,
+        "publication": repr(edition.publication),
+        "sections": [(s.rel, s.sha256) for s in edition.sections],
+        "recommendations": [(r.id, r.sha256) for r in edition.recommendations],
+        "images": _images_hash(m.root),
+        "cited_pages": cited,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _images_hash(root: Path) -> str:
+    figures = root / "figures"
+    return _tree_hash(figures) if figures.is_dir() else ""
+
+
+class OutputCache:
+    """Rendered editions stored by key under `<out>/.cache/editions/`."""
+
+    def __init__(self, out: Path):
+        self.root = out / ".cache" / "editions"
+
+    def load(self, key: str):
+        """(meta, {relative path: bytes}) for a key, or None."""
+        folder = self.root / key
+        meta_path = folder / "result.json"
+        if not meta_path.is_file():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text())
+            files = {rel: (folder / "files" / rel).read_bytes() for rel in meta["files"]}
+        except (OSError, ValueError, KeyError):
+            return None
+        return meta, files
+
+    def store(self, key: str, meta: dict, files: dict[str, bytes]) -> None:
+        """Keep a rendered edition; a failure to cache is not a failure to build."""
+        from .pdf import atomic_write
+        folder = self.root / key
+        try:
+            for rel, data in files.items():
+                atomic_write(folder / "files" / rel, data)
+            atomic_write(folder / "result.json", json.dumps({**meta, "files": sorted(files)}).encode())
+        except OSError:
+            pass

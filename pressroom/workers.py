@@ -1,0 +1,135 @@
+"""Render tasks in parallel worker processes, each under a watchdog that stops a render that hangs."""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import time
+import traceback
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+from typing import Any, Callable
+
+from .errors import BuildError, Problem, SourceLocation
+
+
+@dataclass(frozen=True)
+class Task:
+    """One render to run."""
+
+    name: str
+    """What the user knows it as (`report.fr`)."""
+    source: str
+    """Where it is declared, for messages."""
+    fn: Callable[..., Any]
+    """The function to call."""
+    args: tuple
+    """Its arguments."""
+
+
+def timeout_problem(task: Task, seconds: float) -> Problem:
+    """The message for a render that did not finish."""
+    return Problem(SourceLocation(task.source),
+                   f"edition '{task.name}' did not finish rendering within {seconds:g} s and was stopped "
+                   "(the layout may loop; simplify the page or raise --timeout)")
+
+
+def _child(conn, task: Task) -> None:
+    try:
+        result = task.fn(*task.args)
+        conn.send(("ok", result))
+    except BuildError as exc:
+        conn.send(("error", list(exc.problems)))
+    except BaseException:  # noqa: BLE001 - reported to the parent as an internal error
+        conn.send(("crash", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+class _Alarm(Exception):
+    pass
+
+
+def _run_inline(task: Task, timeout: float):
+    """Run in this process (one job); SIGALRM is the watchdog."""
+    def ring(signum, frame):
+        raise _Alarm()
+    old = signal.signal(signal.SIGALRM, ring) if hasattr(signal, "SIGALRM") else None
+    if old is not None:
+        signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return ("ok", task.fn(*task.args))
+    except _Alarm:
+        return ("error", [timeout_problem(task, timeout)])
+    except BuildError as exc:
+        return ("error", list(exc.problems))
+    finally:
+        if old is not None:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+
+
+def run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start=None, on_done=None) -> dict[str, tuple]:
+    """Run tasks, at most `jobs` at once; return {name: ("ok", result) | ("error", problems)}.
+
+    Each task runs in its own forked process (so a render that loops can be stopped without
+    stopping the others); with one job they run here, one after another."""
+    results: dict[str, tuple] = {}
+    if jobs <= 1 or len(tasks) == 1 and not _can_fork():
+        for t in tasks:
+            if on_start:
+                on_start(t)
+            results[t.name] = _run_inline(t, timeout)
+            if on_done:
+                on_done(t, results[t.name])
+        return results
+    ctx = multiprocessing.get_context("fork")
+    pending = list(tasks)
+    running: dict[Any, tuple[Task, Any, float]] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                t = pending.pop(0)
+                parent, child = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_child, args=(child, t), daemon=True)
+                proc.start()
+                child.close()
+                running[parent] = (t, proc, time.monotonic())
+                if on_start:
+                    on_start(t)
+            now = time.monotonic()
+            soonest = min(started + timeout for _, _, started in running.values())
+            ready = wait(list(running), timeout=max(0.0, soonest - now))
+            for conn in ready:
+                t, proc, _ = running.pop(conn)
+                try:
+                    outcome = conn.recv()
+                except EOFError:
+                    outcome = ("crash", f"the worker rendering '{t.name}' died (exit code {proc.exitcode})")
+                conn.close()
+                proc.join()
+                if outcome[0] == "crash":
+                    outcome = ("error", [Problem(SourceLocation(t.source), f"internal error while rendering "
+                                                                           f"'{t.name}': {outcome[1].strip().splitlines()[-1]}")])
+                results[t.name] = outcome
+                if on_done:
+                    on_done(t, outcome)
+            now = time.monotonic()
+            for conn, (t, proc, started) in list(running.items()):
+                if now - started >= timeout:
+                    proc.kill()
+                    proc.join()
+                    conn.close()
+                    running.pop(conn)
+                    results[t.name] = ("error", [timeout_problem(t, timeout)])
+                    if on_done:
+                        on_done(t, results[t.name])
+    finally:
+        for conn, (t, proc, _) in running.items():
+            proc.kill()
+            proc.join()
+    return results
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
