@@ -101,6 +101,6 @@ class OutputCache:
         try:
             for rel, data in files.items():
                 atomic_write(folder / "files" / rel, data)
-            atomic_write(folder / "result.json", json.dumps({**meta, "files": sorted(files)}).encode())
+            atomic_write(folder / "result.json", json.dumps({**meta, "files": list(files)}).encode())
         except OSError:
             pass

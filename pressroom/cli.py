@@ -44,6 +44,9 @@ def parser() -> argparse.ArgumentParser:
     so = sub.add_parser("sign-off", help="record that translations match their current English source")
     _common(so)
     so.add_argument("files", nargs="+", type=Path, help="translated files (manuscript/fr/...)")
+    pv = sub.add_parser("preview", help="serve the web edition with live reload; PDFs rebuilt in the background")
+    _common(pv)
+    pv.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0 picks a free one)")
     d = sub.add_parser("distribute", help="make personalised copies for recipients and (with --send) e-mail them")
     _common(d)
     from .distribute import add_arguments as add_distribute_arguments
@@ -54,7 +57,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0 built, 1 content errors, 2 usage errors)."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = {"build", "list", "check", "sign-off", "distribute", "-h", "--help"}
+    commands = {"build", "list", "check", "sign-off", "distribute", "preview", "-h", "--help"}
     if not argv or argv[0] not in commands:
         argv.insert(0, "build")
     args = parser().parse_args(argv)
@@ -194,5 +197,12 @@ def cmd_distribute(args) -> int:
     return run_distribute(args)
 
 
-COMMANDS = {"build": cmd_build, "list": cmd_list, "check": cmd_check, "sign-off": cmd_sign_off,
+def cmd_preview(args) -> int:
+    """Serve the web edition with live reload until Ctrl-C."""
+    from .preview import Preview
+    Preview(args.manuscript, args.styles, args.out, args.port).serve()
+    return 0
+
+
+COMMANDS = {"preview": cmd_preview, "build": cmd_build, "list": cmd_list, "check": cmd_check, "sign-off": cmd_sign_off,
             "distribute": cmd_distribute}

@@ -407,6 +407,6 @@ def _meta_of(r: EditionResult) -> dict:
 
 
 def _from_cache(edition: Edition, meta: dict, files: dict[str, bytes]) -> EditionResult:
-    outputs = tuple(Output(rel, data, meta["entries"].get(rel)) for rel, data in sorted(files.items()))
+    outputs = tuple(Output(rel, files[rel], meta["entries"].get(rel)) for rel in meta["files"])
     warnings = tuple(Problem(SourceLocation(p, l), msg, sev) for p, l, msg, sev in meta.get("warnings", []))
     return EditionResult(edition, outputs, meta["pages"], 0.0, meta["anchors"], warnings, reused=True)

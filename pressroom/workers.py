@@ -54,7 +54,9 @@ def _run_inline(task: Task, timeout: float):
     """Run in this process (one job); SIGALRM is the watchdog."""
     def ring(signum, frame):
         raise _Alarm()
-    old = signal.signal(signal.SIGALRM, ring) if hasattr(signal, "SIGALRM") else None
+    import threading
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGALRM, ring) if hasattr(signal, "SIGALRM") and main else None
     if old is not None:
         signal.setitimer(signal.ITIMER_REAL, timeout)
     try:

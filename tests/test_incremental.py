@@ -1,0 +1,80 @@
+"""Incremental and parallel builds: unchanged editions are reused, edits re-render only what they touch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import FIXTURES
+from pressroom.pipeline import BuildOptions, build
+from pressroom.workers import Task, run_tasks
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def statuses(result) -> dict[str, bool]:
+    return {r.edition.id: r.reused for r in result.results}
+
+
+def test_unchanged_editions_are_reused_and_an_edit_touches_only_its_editions(mini_copy, tmp_path):
+    out = tmp_path / "dist"
+    opts = BuildOptions(mini_copy, out, jobs=2)
+    first = build(opts)
+    assert not any(statuses(first).values())
+    again = build(opts)
+    assert all(statuses(again).values())
+    assert again.manifest == first.manifest
+
+    # PR-1 is for the press only: the report changes, the press brief changes, the lawmakers'
+    # briefs cite unchanged pages and are reused.
+    rec = mini_copy / "recommendations" / "PR-1.md"
+    rec.write_text(rec.read_text().replace("Newsrooms should keep", "Newsrooms must keep"))
+    third = statuses(build(opts))
+    assert third == {"report": False, "report.fr": True, "lawmakers": True, "lawmakers.fr": True, "press": False}
+
+
+def test_parallel_and_sequential_builds_give_the_same_bytes(tmp_path):
+    a = build(BuildOptions(FIXTURES / "mini", tmp_path / "a", jobs=1, use_cache=False, languages=("en",)))
+    b = build(BuildOptions(FIXTURES / "mini", tmp_path / "b", jobs=2, use_cache=False, languages=("en",)))
+    assert a.manifest == b.manifest
+    for entry in a.manifest["outputs"]:
+        assert (tmp_path / "a" / entry["path"]).read_bytes() == (tmp_path / "b" / entry["path"]).read_bytes()
+
+
+def test_a_build_with_nothing_changed_does_not_import_weasyprint(tmp_path):
+    out = tmp_path / "dist"
+    args = [sys.executable, str(ROOT / "build.py"), "--manuscript", str(FIXTURES / "mini"), "--out", str(out), "--quiet"]
+    subprocess.run(args, check=True)
+    probe = ("import runpy, sys; sys.argv = " + repr(args[1:]) + "\n"
+             "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
+             "print('weasyprint' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    assert done.stdout.strip() == "False"
+
+
+def _sleep(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+def test_the_watchdog_stops_a_render_that_hangs():
+    tasks = [Task("quick", "editions.yml:3", _sleep, (0.1,)), Task("stuck", "editions.yml:9", _sleep, (30,))]
+    start = time.monotonic()
+    results = run_tasks(tasks, jobs=2, timeout=1.0)
+    assert time.monotonic() - start < 5
+    assert results["quick"] == ("ok", 0.1)
+    kind, problems = results["stuck"]
+    assert kind == "error"
+    assert str(problems[0]) == ("editions.yml:9: edition 'stuck' did not finish rendering within 1 s and was "
+                                "stopped (the layout may loop; simplify the page or raise --timeout)")
+    inline = run_tasks([Task("stuck", "editions.yml:9", _sleep, (30,))], jobs=1, timeout=0.5)
+    assert inline["stuck"][0] == "error"
+
+
+def test_a_partial_build_keeps_the_other_entries_of_the_manifest(tmp_path):
+    out = tmp_path / "dist"
+    full = build(BuildOptions(FIXTURES / "mini", out, languages=("en",)))
+    one = build(BuildOptions(FIXTURES / "mini", out, edition="press", languages=("en",)))
+    assert {e["path"] for e in one.manifest["outputs"]} == {e["path"] for e in full.manifest["outputs"]}
