@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import BuildError, Problem
+from .errors import BuildError, Problem, SourceLocation
 
 
 def run_check(manuscript: Path, styles: Path) -> list[Problem]:
@@ -14,4 +14,43 @@ def run_check(manuscript: Path, styles: Path) -> list[Problem]:
         m = load_manuscript(manuscript, styles)
     except BuildError as exc:
         return sorted(exc.problems)
-    return sorted(m.warnings)
+    return sorted(set(m.warnings) | set(cross_reference_warnings(m)))
+
+
+def cross_reference_warnings(m) -> list[Problem]:
+    """Recommendations no text refers to, and links to recommendations an edition leaves out."""
+    from .editions import editions_to_build
+    from .markdown import LINK_RE, _code_mask
+    out: list[Problem] = []
+    texts = m.texts[m.original_language]
+
+    def links(source):
+        lines = source.body.split("\n")
+        code = _code_mask(lines)
+        for i, line in enumerate(lines):
+            if not code[i]:
+                for lm in LINK_RE.finditer(line):
+                    if lm["href"].startswith("#"):
+                        yield source.body_line + i, lm["href"][1:]
+
+    referenced = {target for s in texts.sections for _, target in links(s)}
+    referenced |= {target for r in texts.recommendations for _, target in links(r)}
+    for r in texts.recommendations:
+        if r.id not in referenced:
+            out.append(Problem(SourceLocation.of(r.path, 1),
+                               f"recommendation {r.id} is referenced nowhere in the text "
+                               f"(expected a link such as [{r.id}](#{r.id}) where it is argued)", "warning"))
+    all_ids = {r.id for r in texts.recommendations}
+    for e in editions_to_build(m, languages=(m.original_language,)):
+        if not e.include_recommendations_appendix and e.spec.kind == "report":
+            continue
+        present = {r.id for r in e.recommendations}
+        # Briefs show recommendations by title and summary: only their running text holds links.
+        shown = list(e.sections) + ([] if e.spec.kind == "brief" else list(e.recommendations))
+        for s in shown:
+            for line, target in links(s):
+                if target in all_ids and target not in present:
+                    out.append(Problem(SourceLocation.of(s.path, line),
+                                       f"link to {target}, which edition '{e.spec.id}' leaves out "
+                                       "(it is shown there as plain text)", "warning"))
+    return out
