@@ -99,6 +99,7 @@ def build_report_pdf(m: Manuscript, edition: Edition, cache: Path) -> EditionRes
     first = next((s.id for s in edition.sections if s.kind == "chapter"), None)
     first_index = laid.anchor_pages.get(first) if first else None
     data = add_page_labels(write_pdf(laid, page.html), first_index)
+    ensure_accessible(data, _source(m, edition))
     anchors = {a: page_label(i, first_index) for a, i in laid.anchor_pages.items()}
     entry = _entry(edition, "pdf", output_name(edition, "pdf"), data, laid.pages)
     return EditionResult(edition, (Output(entry["path"], data, entry),), laid.pages,
@@ -126,9 +127,18 @@ def build_brief_pdf(m: Manuscript, edition: Edition, report_pages: dict, cache: 
             raise BuildError([problem])
         warnings.append(problem)
     data = add_page_labels(write_pdf(laid, page.html), None)
+    ensure_accessible(data, _source(m, edition))
     entry = _entry(edition, "pdf", output_name(edition, "pdf"), data, laid.pages)
     return EditionResult(edition, (Output(entry["path"], data, entry),), laid.pages,
                          time.perf_counter() - t0, {}, tuple(warnings))
+
+
+def ensure_accessible(data: bytes, source: str) -> None:
+    """Fail the build when a PDF about to be written misses an accessibility promise."""
+    from .accessibility import check_pdf
+    problems = check_pdf(data)
+    if problems:
+        raise BuildError([Problem(SourceLocation(source), f"accessibility: {p}") for p in problems])
 
 
 def locate_refusals(problems, edition: Edition) -> list[Problem]:

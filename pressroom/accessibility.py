@@ -1,0 +1,111 @@
+"""An accessibility check of a written PDF (read with pypdf): the promises of PDF/UA that pressroom keeps."""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+
+from pypdf import PdfReader
+
+LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+HEADING_RE = re.compile(r"^/H([1-6])$")
+
+# What the check covers, for the README and the report it prints.
+CHECKS = (
+    "tagged: /MarkInfo /Marked true and a structure tree",
+    "document language: /Lang set to a valid language tag",
+    "title shown: /Title in the document information and XMP, /DisplayDocTitle true",
+    "figures: every /Figure structure element has alternative text (/Alt)",
+    "fonts: every font embedded, with a /ToUnicode map",
+    "headings: structure headings H1-H6 never skip a level going down",
+    "links: every link annotation has a /StructParent (it is in the structure tree)",
+    "language changes: every structure element's /Lang is a valid language tag",
+)
+
+
+def check_pdf(data: bytes) -> list[str]:
+    """Problems found in a PDF's bytes (empty when it passes every check)."""
+    problems: list[str] = []
+    r = PdfReader(BytesIO(data))
+    root = r.trailer["/Root"]
+    mark = root.get("/MarkInfo")
+    if not mark or not bool(mark.get_object().get("/Marked")):
+        problems.append("not tagged (/MarkInfo /Marked is not true)")
+    if "/StructTreeRoot" not in root:
+        problems.append("no structure tree (/StructTreeRoot)")
+    lang = str(root.get("/Lang", ""))
+    if not LANG_RE.match(lang):
+        problems.append(f"document language missing or invalid (/Lang {lang!r})")
+    info_title = (r.metadata or {}).get("/Title")
+    if not info_title:
+        problems.append("no document title (/Title)")
+    prefs = root.get("/ViewerPreferences")
+    if not prefs or not bool(prefs.get_object().get("/DisplayDocTitle")):
+        problems.append("the title is not shown in the window (/DisplayDocTitle is not true)")
+    if "/Metadata" not in root:
+        problems.append("no XMP metadata")
+    elif "dc:title" not in root["/Metadata"].get_object().get_data().decode("utf-8", "replace"):
+        problems.append("no dc:title in the XMP metadata")
+    if "/StructTreeRoot" in root:
+        problems += _check_structure(root["/StructTreeRoot"].get_object())
+    problems += _check_fonts_and_links(r)
+    return problems
+
+
+def _check_structure(tree) -> list[str]:
+    problems: list[str] = []
+    last_level = 0
+    stack = [tree.get("/K")]
+    seen = 0
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+            continue
+        if not isinstance(node, dict):
+            continue
+        seen += 1
+        s = str(node.get("/S", ""))
+        if s == "/Figure" and not str(node.get("/Alt", "")).strip():
+            problems.append(f"a figure has no alternative text (/Alt), element {seen}")
+        m = HEADING_RE.match(s)
+        if m:
+            level = int(m.group(1))
+            if level > last_level + 1:
+                problems.append(f"heading level skips from H{last_level} to H{level}")
+            last_level = level
+        if "/Lang" in node and not LANG_RE.match(str(node["/Lang"])):
+            problems.append(f"invalid language tag {node['/Lang']!r} on a {s} element")
+        if "/K" in node:
+            stack.append(node["/K"])
+    return problems
+
+
+def _check_fonts_and_links(r: PdfReader) -> list[str]:
+    problems: list[str] = []
+    seen_fonts: set = set()
+    for number, page in enumerate(r.pages, 1):
+        resources = page.get("/Resources")
+        fonts = resources.get_object().get("/Font", {}) if resources else {}
+        for font in fonts.get_object().values() if hasattr(fonts, "get_object") else fonts.values():
+            ref = getattr(font, "idnum", None)
+            if ref in seen_fonts:
+                continue
+            seen_fonts.add(ref)
+            f = font.get_object()
+            name = str(f.get("/BaseFont", "?"))
+            desc = f["/DescendantFonts"][0].get_object().get("/FontDescriptor") if "/DescendantFonts" in f \
+                else f.get("/FontDescriptor")
+            desc = desc.get_object() if desc is not None else None
+            if desc is None or not any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3")):
+                problems.append(f"font {name} is not embedded")
+            if "/ToUnicode" not in f:
+                problems.append(f"font {name} has no /ToUnicode map")
+        for annot in page.get("/Annots") or []:
+            a = annot.get_object()
+            if a.get("/Subtype") == "/Link" and "/StructParent" not in a:
+                problems.append(f"a link on page {number} is not in the structure tree")
+    return problems
