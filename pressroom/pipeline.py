@@ -225,20 +225,12 @@ def inclusion_report(results: list[EditionResult]) -> list[dict]:
 
 
 def commit_outputs(out: Path, outputs: list[Output], manifest: dict, inclusion: list[dict]) -> None:
-    """Write every output atomically, the manifest last, so `out` never holds a partial build."""
-    from .pdf import atomic_write
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        for o in outputs:
-            target = out / o.rel
-            if target.is_file() and target.stat().st_size == len(o.data) and target.read_bytes() == o.data:
-                continue  # unchanged: leave the file (and its time stamp) alone
-            atomic_write(target, o.data)
-        atomic_write(out / "inclusion.json", (json.dumps(inclusion, indent=2, ensure_ascii=False) + "\n").encode())
-        atomic_write(out / "manifest.json", (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode())
-    except OSError as exc:
-        raise BuildError([Problem(SourceLocation.of(out), f"cannot write the output: {exc.strerror or exc} "
-                                                          f"({getattr(exc, 'filename', '') or out})")]) from None
+    """Write every output as one transaction (see pressroom.output), the manifest last."""
+    from .output import commit
+    files = {o.rel: o.data for o in outputs}
+    files["inclusion.json"] = (json.dumps(inclusion, indent=2, ensure_ascii=False) + "\n").encode()
+    files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+    commit(out, files)
 
 
 @dataclass(frozen=True)
@@ -272,6 +264,12 @@ def pinned_timestamps(date: str):
 
 def build(opts: BuildOptions, progress=None) -> BuildResult:
     """Load and validate everything, render what changed, then write all outputs at once."""
+    from .output import recover
+    if opts.out.is_dir():
+        recover(opts.out)  # a build killed while committing is finished before anything else
+    elif opts.out.exists():
+        raise BuildError([Problem(SourceLocation.of(opts.out), "cannot write the output: it is a file "
+                                  "(expected a folder, or a path where one can be made)")])
     manuscript = load_manuscript(opts.manuscript, opts.styles, _languages_needed(opts))
     if opts.edition and opts.edition not in {e.id for e in manuscript.editions}:
         from .errors import suggest
