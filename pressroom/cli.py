@@ -139,13 +139,23 @@ def cmd_build(args) -> int:
 def _print_summary(console, result, out: Path, seconds: float) -> None:
     from rich.table import Table
     t = Table(title="Editions", title_justify="left")
-    for col in ("edition", "language", "pages", "recommendations", "left out", "seconds", "status"):
-        t.add_column(col, justify="right" if col in ("pages", "seconds", "recommendations", "left out") else "left")
+    for col, right in (("edition", False), ("language", False), ("pages", True), ("seconds", True),
+                       ("status", False)):
+        t.add_column(col, justify="right" if right else "left")
     for r in result.results:
-        t.add_row(r.edition.spec.id, r.edition.language, str(r.pages), str(len(r.edition.recommendations)),
-                  str(len(r.edition.left_out_recommendations)), f"{r.seconds:.1f}",
+        t.add_row(r.edition.spec.id, r.edition.language, str(r.pages), f"{r.seconds:.1f}",
                   "reused" if r.reused else "rendered")
     console.print(t)
+    inc = Table(title="What each edition holds (inclusion.json has the full lists)", title_justify="left")
+    for col in ("edition", "language", "sections in", "left out", "recommendations in", "left out "):
+        inc.add_column(col)
+    for r in result.results:
+        e = r.edition
+        recs = [x.id for x in e.recommendations]
+        shown = "all " + str(len(recs)) if not e.left_out_recommendations and recs else ", ".join(recs) or "none"
+        inc.add_row(e.spec.id, e.language, str(len(e.sections)), str(len(e.left_out_sections)), shown,
+                    str(len(e.left_out_recommendations)))
+    console.print(inc)
     console.print(f"Built {len(result.manifest['outputs'])} files into {out}/ in {seconds:.1f} s "
                   f"(manifest: {out}/manifest.json, inclusion report: {out}/inclusion.json)")
 
