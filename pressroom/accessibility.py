@@ -16,7 +16,7 @@ CHECKS = (
     "document language: /Lang set to a valid language tag",
     "title shown: /Title in the document information and XMP, /DisplayDocTitle true",
     "figures: every /Figure structure element has alternative text (/Alt)",
-    "fonts: every font embedded, with a /ToUnicode map",
+    "fonts: every font embedded, with a /ToUnicode map (or a standard encoding, for simple fonts)",
     "headings: structure headings H1-H6 never skip a level going down",
     "links: every link annotation has a /StructParent (it is in the structure tree)",
     "language changes: every structure element's /Lang is a valid language tag",
@@ -102,7 +102,10 @@ def _check_fonts_and_links(r: PdfReader) -> list[str]:
             desc = desc.get_object() if desc is not None else None
             if desc is None or not any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3")):
                 problems.append(f"font {name} is not embedded")
-            if "/ToUnicode" not in f:
+            # Simple fonts with a standard encoding map to Unicode through it; others need /ToUnicode.
+            standard = f.get("/Subtype") in ("/TrueType", "/Type1") and \
+                str(f.get("/Encoding", "")) in ("/WinAnsiEncoding", "/MacRomanEncoding", "/StandardEncoding")
+            if "/ToUnicode" not in f and not standard:
                 problems.append(f"font {name} has no /ToUnicode map")
         for annot in page.get("/Annots") or []:
             a = annot.get_object()

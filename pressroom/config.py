@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .errors import BuildError, Problems, expected, suggest
+from .errors import BuildError, Problems, describe, expected, suggest
 from .model import Audience, EditionSpec, Epigraph, Publication, Rubric
 from .yamlfile import LineDict, LineList, load_yaml_file
 
@@ -61,7 +61,8 @@ def _str(p: Problems, path: Path, data: LineDict, key: str, default: str | None 
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        p.error(path, data.line_of(key), f"'{key}' must be text (got {type(value).__name__})")
+        p.error(path, data.line_of(key), f"'{key}' must be text (got {describe(value)}; "
+                                         f"expected text: {PUBLICATION_KEYS.get(key, key)})")
         return ""
     return value.strip()
 
@@ -71,7 +72,8 @@ def _str_list(p: Problems, path: Path, data: LineDict, key: str) -> tuple[str, .
     if isinstance(value, str):
         return (value,)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        p.error(path, data.line_of(key), f"'{key}' must be a list of texts")
+        p.error(path, data.line_of(key), f"'{key}' must be a list of texts (got {describe(value)}; "
+                                         f"expected e.g. {key}: [a, b])")
         return ()
     return tuple(value)
 
@@ -109,13 +111,19 @@ def load_publication(path: Path, base: Publication | None = None) -> Publication
         if language and not LANG_RE.match(language):
             p.error(path, data.line_of("language"), f"language '{language}' is not a two-letter code (expected e.g. 'en')")
         languages = _str_list(p, path, data, "languages") or (language,)
+        for lang in languages:
+            if lang != language and not LANG_RE.match(lang):
+                p.error(path, data.line_of("languages"), f"language '{lang}' is not a two-letter code (expected e.g. 'fr')")
         if language and languages and languages[0] != language:
             p.error(path, data.line_of("languages"), f"'languages' must start with the original language '{language}'")
+        before = len(p.items)
         date = _str(p, path, data, "date", default_date())
         try:
-            dt.date.fromisoformat(date)
+            if len(p.items) == before:
+                dt.date.fromisoformat(date)
         except ValueError:
-            p.error(path, data.line_of("date"), f"date '{date}' is not a date (expected YYYY-MM-DD)")
+            p.error(path, data.line_of("date"), f"date '{date}' is not a date (expected YYYY-MM-DD, "
+                                                f"e.g. {_iso_guess(date) or '2009-09-21'})")
         page_size = _str(p, path, data, "page_size", "letter").lower()
         if page_size not in ("letter", "a4"):
             p.error(path, data.line_of("page_size"), f"page_size '{page_size}' is unknown (expected letter or a4)")
@@ -129,33 +137,66 @@ def load_publication(path: Path, base: Publication | None = None) -> Publication
     epigraph = _epigraph(p, path, data) if "epigraph" in data else (base.epigraph if base else None)
     labels = data.get("labels", {}) or {}
     if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
-        p.error(path, data.line_of("labels"), "'labels' must map label names to texts")
+        p.error(path, data.line_of("labels"), "'labels' must map label names to texts (expected e.g. labels: {contents: Contents})")
         labels = {}
-    p.raise_if_errors()
     fallback = base or None
     locale_default = {"en": "en_CA", "fr": "fr_CA"}.get(language, language)
-    return Publication(
-        title=title,
+    # Every field is read before raising, so that each problem is reported, not only the first ones.
+    fields = dict(
         subtitle=_str(p, path, data, "subtitle", fallback.subtitle if fallback else ""),
         authors=_str_list(p, path, data, "authors") if base is None else base.authors,
         organisation=_str(p, path, data, "organisation", fallback.organisation if fallback else ""),
         publisher=_str(p, path, data, "publisher", fallback.publisher if fallback else ""),
-        date=date,
         version=_str(p, path, data, "version", fallback.version if fallback else ""),
+        locale=_locale(p, path, data, locale_default),
+        licence=_str(p, path, data, "licence", fallback.licence if fallback else ""),
+        subject=_str(p, path, data, "subject", fallback.subject if fallback else ""),
+        keywords=_str_list(p, path, data, "keywords") if "keywords" in data or not base else base.keywords,
+        website=_str(p, path, data, "website", "") if base is None else base.website,
+        contact=_str(p, path, data, "contact", fallback.contact if fallback else ""),
+    )
+    p.raise_if_errors()
+    return Publication(
+        title=title,
+        date=date,
         language=language,
-        locale=_str(p, path, data, "locale", locale_default),
         languages=tuple(languages),
         audiences=audiences,
         rubrics=rubrics,
         epigraph=epigraph,
-        licence=_str(p, path, data, "licence", fallback.licence if fallback else ""),
-        subject=_str(p, path, data, "subject", fallback.subject if fallback else ""),
-        keywords=_str_list(p, path, data, "keywords") if "keywords" in data or not base else base.keywords,
         page_size=page_size,
-        website=_str(p, path, data, "website", "") if base is None else base.website,
-        contact=_str(p, path, data, "contact", fallback.contact if fallback else ""),
         labels=tuple(sorted({**dict(base.labels if base else ()), **labels}.items())),
+        **fields,
     )
+
+
+def _iso_guess(text: str) -> str | None:
+    """`2009-09-21` for `21/09/2009` or `09/21/2009` when the reading is unambiguous."""
+    m = re.match(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$", text.strip())
+    if not m:
+        return None
+    a, b, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    for day, month in ((a, b), (b, a)):
+        if a != b and day > 12 >= month:
+            try:
+                return dt.date(year, month, day).isoformat()
+            except ValueError:
+                return None
+    return None
+
+
+def _locale(p: Problems, path: Path, data: LineDict, default: str) -> str:
+    before = len(p.items)
+    value = _str(p, path, data, "locale", default)
+    if len(p.items) > before:
+        return default
+    import babel
+    try:
+        babel.Locale.parse(value)
+    except (ValueError, TypeError, babel.UnknownLocaleError):
+        p.error(path, data.line_of("locale"), f"locale '{value}' is unknown (expected a locale such as en_CA or fr_CA)")
+        return default
+    return value
 
 
 def _audiences(p: Problems, path: Path, data: LineDict, base: Publication | None) -> tuple[Audience, ...]:
@@ -178,7 +219,8 @@ def _audiences(p: Problems, path: Path, data: LineDict, base: Publication | None
                 out.append(a)
         for key in raw:
             if key not in {a.id for a in base.audiences}:
-                p.error(path, raw.line_of(key), f"unknown audience '{key}'{suggest(key, [a.id for a in base.audiences])}")
+                p.error(path, raw.line_of(key), f"unknown audience '{key}'{suggest(str(key), [a.id for a in base.audiences])} "
+                                                f"(expected {expected(a.id for a in base.audiences)})")
         return tuple(out)
     if not isinstance(raw, list):
         p.error(path, data.line_of("audiences"), "'audiences' must be a list of {id, label}")
@@ -209,7 +251,8 @@ def _rubrics(p: Problems, path: Path, data: LineDict, base: Publication | None) 
             return base.rubrics
         for key in raw:
             if key not in {r.id for r in base.rubrics}:
-                p.error(path, raw.line_of(key), f"unknown rubric '{key}'{suggest(key, [r.id for r in base.rubrics])}")
+                p.error(path, raw.line_of(key), f"unknown rubric '{key}'{suggest(str(key), [r.id for r in base.rubrics])} "
+                                                f"(expected {expected(r.id for r in base.rubrics)})")
         return tuple(Rubric(r.id, str(raw.get(r.id, r.label)), r.order) for r in base.rubrics)
     if not isinstance(raw, list):
         p.error(path, data.line_of("rubrics"), "'rubrics' must be a list of {id, label, order}")
@@ -223,7 +266,8 @@ def _rubrics(p: Problems, path: Path, data: LineDict, base: Publication | None) 
         _check_keys(p, path, item, {"id", "label", "order"}, "a rubric")
         order = item.get("order", i + 1)
         if not isinstance(order, int) or isinstance(order, bool):
-            p.error(path, item.line_of("order"), f"rubric order must be a whole number (got {order!r})")
+            p.error(path, item.line_of("order"), f"rubric order must be a whole number "
+                                                 f"(got {describe(order)}; expected e.g. order: {i + 1})")
             order = i + 1
         if item["id"] in seen:
             p.error(path, line, f"duplicate rubric '{item['id']}'")
@@ -273,7 +317,11 @@ def load_editions(path: Path, publication: Publication) -> tuple[EditionSpec, ..
         if kind not in ("report", "brief"):
             p.error(path, item.line_of("kind"), f"edition kind '{kind}' is unknown (expected report or brief)")
         audience = item.get("audience")
-        if audience is not None and audience not in audiences:
+        if audience is not None and not isinstance(audience, str):
+            p.error(path, item.line_of("audience"),
+                    f"'audience' must be one audience id (got {describe(audience)}; expected {expected(audiences)})")
+            audience = None
+        elif audience is not None and audience not in audiences:
             p.error(path, item.line_of("audience"),
                     f"unknown audience '{audience}'{suggest(str(audience), audiences)} (expected {expected(audiences)})")
         languages = _str_list(p, path, item, "languages") if "languages" in item else (publication.language,)
@@ -294,12 +342,17 @@ def load_editions(path: Path, publication: Publication) -> tuple[EditionSpec, ..
             p.error(path, item.line_of("recommendations"), "recommendations: audience needs an 'audience'")
         budget = item.get("page_budget", 4 if kind == "brief" else None)
         if budget is not None and (not isinstance(budget, int) or isinstance(budget, bool) or budget < 1):
-            p.error(path, item.line_of("page_budget"), f"page_budget must be a whole number of pages (got {budget!r})")
+            p.error(path, item.line_of("page_budget"), f"page_budget must be a whole number of pages "
+                                                       f"(got {describe(budget)}; expected e.g. page_budget: 4)")
             budget = None
         stylesheet = item.get("stylesheet", "print.css" if kind == "report" else "brief.css")
+        if not isinstance(stylesheet, str) or not re.match(r"^[\w-]+\.css$", stylesheet):
+            p.error(path, item.line_of("stylesheet"), f"stylesheet must be the name of a file in styles/ "
+                                                      f"(got {describe(stylesheet)}; expected e.g. print.css)")
+            stylesheet = "print.css"
         web = item.get("web", kind == "report")
         if not isinstance(web, bool):
-            p.error(path, item.line_of("web"), f"web must be true or false (got {web!r})")
+            p.error(path, item.line_of("web"), f"web must be true or false (got {describe(web)})")
             web = False
         editions.append(EditionSpec(eid, kind, audience, tuple(languages), tuple(contents), recs,
                                     str(stylesheet), budget, web, line))

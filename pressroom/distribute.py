@@ -18,10 +18,16 @@ import time
 import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import BuildError, Problem, Problems, SourceLocation, display_path
 from .model import EditionSpec, Publication
 from .recipients import Recipient, RecipientList, editions_for, folder_name, load_recipients, slug
+
+if TYPE_CHECKING:
+    from email.headerregistry import Address
+
+    from .mail import SmtpSettings
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +86,10 @@ class Options:
     """Date printed on the copies, or None for the publication date."""
     send: bool = False
     """Send, or only make the packages (dry run)."""
-    smtp: object | None = None
-    """mail.SmtpSettings when sending."""
-    sender: object | None = None
-    """Sender address (email.headerregistry.Address) when sending."""
+    smtp: SmtpSettings | None = None
+    """Where and how to send (with --send)."""
+    sender: Address | None = None
+    """The sender (with --send)."""
     retries: int = 3
     """Retries after a temporary failure."""
     backoff: float = 2.0
@@ -206,6 +212,8 @@ class Made:
     """Hash of the copy before any encryption (its identity in the ledger)."""
     bytes: int
     """File size."""
+    stamp_key: str = ""
+    """Hash of everything the copy's bytes depend on (see stamp_key)."""
 
 
 @dataclass(frozen=True)
@@ -263,7 +271,8 @@ def load_batch(opts: Options) -> Batch:
     p = Problems()
     built = _built_editions(opts.out, p)
     width = max(3, len(str(len(recipients.recipients))))
-    wanted: list[tuple[Recipient, EditionSpec]] = [(r, e) for r in recipients.recipients for e in editions_for(r, editions)]
+    wanted: list[tuple[Recipient, EditionSpec]] = [(r, e) for r in recipients.recipients
+                                                   for e in editions_for(r, editions)]
     counts: dict[tuple[str, str], int] = {}
     for r, e in wanted:
         counts[(e.id, r.language)] = counts.get((e.id, r.language), 0) + 1
@@ -273,7 +282,8 @@ def load_batch(opts: Options) -> Batch:
         if built is None:
             break
         entry = built.get((edition_id, language))
-        lines = ", ".join(str(r.line) for r, e in wanted if e.id == edition_id and r.language == language)
+        at = [str(r.line) for r, e in wanted if e.id == edition_id and r.language == language]
+        lines = ", ".join(at[:5]) + (f" and {len(at) - 5} more" if len(at) > 5 else "")
         needed = f"needed by {n} recipient{'s' if n != 1 else ''}, line{'s' if n != 1 else ''} {lines}"
         if entry is None:
             p.error(manifest_path, None, f"edition '{edition_id}' in '{language}' has not been built ({needed}): "
@@ -333,6 +343,26 @@ def stamp_text(batch: Batch, plan: Planned):
                      format_long_date(batch.date, pub.locale), who, f"{plan.copy}/{plan.copies}")
 
 
+@dataclass(frozen=True)
+class TemplateCopy:
+    """A copy as e-mail templates see it (an object, not a dict: `c.copy` must not find dict.copy)."""
+
+    edition: str
+    """Edition id."""
+    kind: str
+    """`report` or `brief`."""
+    title: str
+    """The edition's title."""
+    file: str
+    """Attachment file name."""
+    copy: int
+    """n."""
+    copies: int
+    """N."""
+    pages: int
+    """Page count."""
+
+
 def template_context(batch: Batch, r: Recipient, plans: list[Planned]) -> dict:
     """What an e-mail template can use."""
     from .i18n import format_long_date
@@ -342,8 +372,8 @@ def template_context(batch: Batch, r: Recipient, plans: list[Planned]) -> dict:
         "audience": pub.audience(r.audience),
         "publication": pub,
         "date": format_long_date(batch.date, pub.locale),
-        "copies": [{"edition": p.edition.id, "kind": p.edition.kind, "title": p.title, "file": p.file,
-                    "copy": p.copy, "copies": p.copies, "pages": p.pages} for p in plans],
+        "copies": [TemplateCopy(p.edition.id, p.edition.kind, p.title, p.file, p.copy, p.copies, p.pages)
+                   for p in plans],
         "batch": batch.name,
     }
 
@@ -414,45 +444,82 @@ def _inside(folder: Path, rel: str) -> Path:
     return path
 
 
+def stamp_key(plan: Planned, text, restricted: bool) -> str:
+    """Everything a copy's bytes depend on: when it matches the batch manifest, the copy there is reused."""
+    from .stamp import stamper_fingerprint
+    parts = [stamper_fingerprint(), plan.source_sha256, text.prepared_for, text.copy, text.date, text.recipient,
+             text.copy_number, "restricted" if restricted else "open"]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _sha256_file(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except FileNotFoundError:
+        return None
+
+
 def make_packages(batch: Batch, opts: Options, progress=None) -> list[Made]:
-    """Stamp every copy, write the recipient folders, their zips and the batch manifest (JSON and CSV)."""
+    """Stamp every copy, write the recipient folders, their zips and the batch manifest (JSON and CSV).
+
+    A copy that the batch's manifest already lists with the same stamp key and hash is kept as it is:
+    a rerun after a failure does not stamp hundreds of copies again, and a restricted copy (whose
+    encryption is randomised) stays the very file that was sent."""
     from .pdf import atomic_write
+    from .accessibility import check_pdf
     from .stamp import Stamper, restrict, stamp_font
     folder = batch.folder
     folder.mkdir(parents=True, exist_ok=True)
     previous = _previous_copies(folder)
-    font = stamp_font()
+    restricted = bool(opts.owner_password)
     made: dict[int, Made] = {}
     groups: dict[tuple[str, str], list[int]] = {}
     for i, plan in enumerate(batch.plans):
         groups.setdefault((plan.edition.id, plan.language), []).append(i)
+    kept_all: set[str] = set()
     for indexes in groups.values():
-        stamper = Stamper(batch.plans[indexes[0]].source.read_bytes(), font)
+        stamper = None
         for i in indexes:
             plan = batch.plans[i]
-            data = stamper.copy(stamp_text(batch, plan))
-            content_sha = hashlib.sha256(data).hexdigest()
+            text = stamp_text(batch, plan)
+            key = stamp_key(plan, text, restricted)
             target = _inside(folder, plan.rel)
-            if opts.owner_password:
-                old = previous.get(plan.rel)
-                kept = target.read_bytes() if old and old.get("restricted") and target.is_file() else None
-                if kept is not None and old.get("content_sha256") == content_sha \
-                        and hashlib.sha256(kept).hexdigest() == old.get("sha256"):
-                    data = kept  # encryption is randomised: keep the restricted copy already made
-                else:
+            old = previous.get(plan.rel)
+            if old and old.get("stamp_key") == key and _sha256_file(target) == old.get("sha256"):
+                made[i] = Made(plan, old["sha256"], old["content_sha256"], target.stat().st_size, key)
+                kept_all.add(plan.rel)
+            else:
+                if stamper is None:
+                    stamper = Stamper(plan.source.read_bytes(), stamp_font())
+                data = stamper.copy(text)
+                unmet = check_pdf(data)
+                if unmet:  # a copy must be as accessible as the edition it was made from
+                    raise BuildError([Problem(SourceLocation.of(plan.source), f"accessibility of the copy "
+                                              f"{plan.rel}: {u}") for u in unmet])
+                content_sha = hashlib.sha256(data).hexdigest()
+                if restricted:
                     data = restrict(data, opts.owner_password)
-            atomic_write(target, data)
-            made[i] = Made(plan, hashlib.sha256(data).hexdigest(), content_sha, len(data))
-            log.debug("made %s (copy %d of %d)", plan.rel, plan.copy, plan.copies)
+                atomic_write(target, data)
+                made[i] = Made(plan, hashlib.sha256(data).hexdigest(), content_sha, len(data), key)
+                log.debug("made %s (copy %d of %d)", plan.rel, plan.copy, plan.copies)
             if progress:
                 progress()
     copies = [made[i] for i in range(len(batch.plans))]
     zips: dict[str, str] = {}
     for name in sorted({m.plan.folder for m in copies}):
-        entries = [(f"{name}/{m.plan.file}", _inside(folder, m.plan.rel)) for m in copies if m.plan.folder == name]
-        zips[name] = write_zip(_inside(folder, f"{name}.zip"), entries, batch.date)
+        mine = [m for m in copies if m.plan.folder == name]
+        path = _inside(folder, f"{name}.zip")
+        old_zip = previous.get(mine[0].plan.rel, {}).get("zip_sha256")
+        files = {m.plan.rel for m in mine}
+        old_files = {rel for rel, c in previous.items() if c.get("folder") == name}
+        if files <= kept_all and files == old_files and old_zip and _sha256_file(path) == old_zip:
+            zips[name] = old_zip
+            continue
+        zips[name] = write_zip(path, [(f"{name}/{m.plan.file}", _inside(folder, m.plan.rel)) for m in mine],
+                               batch.date)
     _prune(folder, {m.plan.folder for m in copies}, {m.plan.rel for m in copies})
-    atomic_write(folder / "manifest.json", manifest_json(batch, copies, zips, bool(opts.owner_password)))
+    atomic_write(folder / "manifest.json", manifest_json(batch, copies, zips, restricted))
     atomic_write(folder / "manifest.csv", manifest_csv(copies, zips))
     return copies
 
@@ -485,6 +552,7 @@ def manifest_entries(copies: list[Made], zips: dict[str, str]) -> list[dict]:
             "language": p.language, "folder": p.folder, "file": p.rel, "zip": f"{p.folder}.zip",
             "zip_sha256": zips[p.folder], "copy": p.copy, "copies": p.copies, "pages": p.pages, "bytes": m.bytes,
             "sha256": m.sha256, "content_sha256": m.content_sha256, "source_sha256": p.source_sha256,
+            "stamp_key": m.stamp_key,
         })
     return out
 
@@ -524,7 +592,7 @@ def manifest_csv(copies: list[Made], zips: dict[str, str]) -> bytes:
 # ---------------------------------------------------------------------------------------------- sending
 
 
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
     """What happened to one copy in this run."""
 
@@ -564,7 +632,8 @@ def dry_run(batch: Batch, copies: list[Made]) -> list[Outcome]:
 
 @contextlib.contextmanager
 def batch_lock(folder: Path):
-    """Hold an exclusive lock on the batch while sending, so that two runs cannot both send."""
+    """Hold an exclusive lock on the batch for the whole run, so that two runs cannot both write or send."""
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / ".lock"
     f = open(path, "a+b")  # noqa: SIM115 - held for the duration of the context
     try:
@@ -576,15 +645,14 @@ def batch_lock(folder: Path):
             try:
                 fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
-                raise BuildError([Problem(SourceLocation.of(path), "another `distribute --send` is using this "
+                raise BuildError([Problem(SourceLocation.of(path), "another `distribute` run is using this "
                                                                    "batch (wait for it to finish)")]) from None
         yield
     finally:
         f.close()
 
 
-def send_all(batch: Batch, copies: list[Made], opts: Options, root: Path, progress=None,
-             sleep=time.sleep) -> list[Outcome]:
+def send_all(batch: Batch, copies: list[Made], opts: Options, root: Path, progress=None) -> list[Outcome]:
     """Send each recipient the copies not sent yet, recording intent and result in the ledger."""
     from .ledger import CHANGED, NEW, SENT, UNCERTAIN, Ledger
     from .mail import (ConnectionFailed, FatalError, Mailer, PermanentError, SendError, TransientError,
@@ -592,7 +660,7 @@ def send_all(batch: Batch, copies: list[Made], opts: Options, root: Path, progre
     outcomes: list[Outcome] = []
     stop: str | None = None
     mailer = Mailer(opts.smtp)
-    with batch_lock(batch.folder), Ledger(batch.folder / LEDGER_NAME) as ledger:
+    with Ledger(batch.folder / LEDGER_NAME) as ledger:
         try:
             for r, made in _by_recipient(copies):
                 todo = []
@@ -636,7 +704,7 @@ def send_all(batch: Batch, copies: list[Made], opts: Options, root: Path, progre
                     except UncertainError as exc:
                         status, response = UNCERTAIN, exc.response
                     except FatalError as exc:
-                        status, response, stop = "failed", exc.response, f"not attempted after: {exc.response}"
+                        status, response, stop = "failed", exc.response, f"sending stopped: {exc.response}"
                     except PermanentError as exc:
                         status, response = "failed", exc.response
                     except TransientError as exc:
@@ -646,10 +714,10 @@ def send_all(batch: Batch, copies: list[Made], opts: Options, root: Path, progre
                             wait = opts.backoff * 2 ** attempt
                             log.info("temporary failure for recipient %d (%s); retrying in %.1f s",
                                      r.index, response, wait)
-                            sleep(wait)
+                            time.sleep(wait)
                             continue
                         if isinstance(exc, ConnectionFailed):
-                            stop = f"not attempted: the server could not be reached ({response})"
+                            stop = f"the server could not be reached ({response})"
                     except SendError as exc:  # pragma: no cover - every kind is handled above
                         status, response = "failed", exc.response
                     break
@@ -718,15 +786,16 @@ def run(args) -> int:
     for w in batch.recipients.warnings:
         print(w.format(with_severity=True), file=sys.stderr)
     check_templates(batch, opts.manuscript)
-    with _progress(opts) as progress:
-        task = progress.add_task("Stamping copies", total=len(batch.plans))
-        copies = make_packages(batch, opts, lambda: progress.advance(task))
-    if not opts.send:
-        _report(batch, dry_run(batch, copies), opts)
-        return 0
-    with _progress(opts) as progress:
-        task = progress.add_task("Sending", total=len(_by_recipient(copies)))
-        outcomes = send_all(batch, copies, opts, opts.manuscript, lambda: progress.advance(task))
+    with batch_lock(batch.folder):
+        with _progress(opts) as progress:
+            task = progress.add_task("Stamping copies", total=len(batch.plans))
+            copies = make_packages(batch, opts, lambda: progress.advance(task))
+        if not opts.send:
+            _report(batch, dry_run(batch, copies), opts)
+            return 0
+        with _progress(opts) as progress:
+            task = progress.add_task("Sending", total=len(_by_recipient(copies)))
+            outcomes = send_all(batch, copies, opts, opts.manuscript, lambda: progress.advance(task))
     _report(batch, outcomes, opts)
     _print_problems(batch, outcomes)
     return 0 if all(o.status in ("sent", "already sent") for o in outcomes) else 1

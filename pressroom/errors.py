@@ -60,7 +60,7 @@ class BuildError(Exception):
     """Raised once with every problem found; the CLI prints them and exits 1."""
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems = tuple(sorted(problems))
+        self.problems = tuple(sorted(set(problems)))  # the same problem found twice is reported once
         super().__init__("\n".join(str(p) for p in self.problems))
 
     @classmethod
@@ -109,6 +109,28 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     """` (did you mean 'x'?)` for the closest choice, or an empty string."""
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
     return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def describe(value: object) -> str:
+    """What kind of YAML value this is, in words for a message: `a list [a, b]`, `a number 4`."""
+    if isinstance(value, bool):
+        return f"the value {str(value).lower()}"
+    if value is None:
+        return "nothing"
+    if isinstance(value, (int, float)):
+        kind = "a number"
+    elif isinstance(value, str):
+        kind = "the text"
+    elif isinstance(value, dict):
+        kind = "a mapping"
+    elif isinstance(value, (list, tuple)):
+        kind = "a list"
+    else:
+        kind = "a value"
+    shown = repr(value) if isinstance(value, str) else str(value).replace("'", "")
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    return f"{kind} {shown}"
 
 
 def expected(choices: Iterable[str]) -> str:

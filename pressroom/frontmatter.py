@@ -35,7 +35,7 @@ def read_source(path: Path) -> SourceText:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
     except StopIteration:
         raise BuildError.at(path, 1, "front matter is not closed (expected a second '---' line)") from None
-    meta = parse_yaml("\n".join(lines[1:end]), path, line_offset=1)
+    meta = parse_yaml("\n".join(lines[1:end]), path, line_offset=1, where="the front matter")
     if meta is None:
         meta = LineDict()
         meta.line, meta.key_lines = 1, {}

@@ -92,7 +92,7 @@ def render_draft(root: Path, audience: str, language: str, context: dict) -> Dra
     first, _, rest = text.partition("\n")
     if not first.startswith("Subject:"):
         raise BuildError.at(path, 1, f"the first line must be 'Subject: ...' (got {first[:60]!r})")
-    subject = first[len("Subject:"):].strip()
+    subject = first[len("Subject:"):].strip(" \t")
     char = control_character(subject)
     if char is not None:
         raise BuildError.at(path, 1, f"the rendered subject contains a control character (U+{ord(char):04X})")

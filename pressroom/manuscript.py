@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from . import config
-from .errors import BuildError, Problem, Problems, expected, suggest
+from .errors import BuildError, Problem, Problems, describe, expected, suggest
 from .frontmatter import SourceText, read_source
 from .markdown import lint_markdown
 from .model import Manuscript, Publication, Recommendation, Section, Texts
@@ -47,7 +47,7 @@ def _check_keys(p: Problems, src: SourceText, allowed: set[str], what: str) -> N
     for key in src.meta:
         if key not in allowed:
             p.error(src.path, src.meta.line_of(key),
-                    f"unknown front matter key '{key}'{suggest(str(key), allowed)} in {what} (expected {expected(allowed)})")
+                    f"unknown front matter key '{key}' in {what}{suggest(str(key), allowed)} (expected {expected(allowed)})")
 
 
 def _text(p: Problems, src: SourceText, key: str, required: bool = True) -> str:
@@ -59,7 +59,8 @@ def _text(p: Problems, src: SourceText, key: str, required: bool = True) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        p.error(src.path, src.meta.line_of(key), f"'{key}' must be text (got {type(value).__name__})")
+        p.error(src.path, src.meta.line_of(key), f"'{key}' must be text (got {describe(value)}; "
+                                                 "expected text, in quotes if it starts with [ or {)")
         return ""
     if required and not value.strip():
         p.error(src.path, src.meta.line_of(key), f"'{key}' is empty")
@@ -78,7 +79,11 @@ def load_sections(root: Path, publication: Publication, p: Problems) -> tuple[Se
             if kind == "brief" and sid != "back-page":
                 sid = f"brief-{sid}"
             audience = src.meta.get("audience")
-            if audience is not None and audience not in audiences:
+            if audience is not None and not isinstance(audience, str):
+                p.error(src.path, src.meta.line_of("audience"),
+                        f"'audience' must be one audience id (got {describe(audience)}; expected {expected(audiences)})")
+                audience = None
+            elif audience is not None and audience not in audiences:
                 p.error(src.path, src.meta.line_of("audience"),
                         f"unknown audience '{audience}'{suggest(str(audience), audiences)} (expected {expected(audiences)})")
             if kind == "chapter" and not src.body.strip():
@@ -107,8 +112,9 @@ def load_recommendations(root: Path, publication: Publication, p: Problems) -> t
         m = src.meta
         if rid and not REC_ID_RE.match(rid):
             p.error(src.path, m.line_of("id"), f"recommendation id '{rid}' is malformed (expected two capital letters, a dash and a number, e.g. US-2)")
-        if rid in seen:
-            p.error(src.path, m.line_of("id"), f"duplicate recommendation id '{rid}' (also in {seen[rid].name})")
+        if rid and rid in seen:
+            p.error(src.path, m.line_of("id"), f"duplicate recommendation id '{rid}' (also in {seen[rid].name}; "
+                                               "expected each recommendation to have its own id)")
         seen.setdefault(rid, src.path)
         rubric = _text(p, src, "rubric")
         if rubric and rubric not in rubrics:
@@ -117,13 +123,23 @@ def load_recommendations(root: Path, publication: Publication, p: Problems) -> t
         if country and country not in COUNTRIES:
             p.error(src.path, m.line_of("country"), f"unknown country '{country}' (expected {expected(COUNTRIES)})")
         auds = m.get("audiences")
-        if isinstance(auds, str):
+        if isinstance(auds, str) and re.search(r"[\s,;]", auds.strip()):
+            p.error(src.path, m.line_of("audiences"),
+                    f"'audiences' must be a list of audience ids (got {describe(auds)}; "
+                    f"expected a list in brackets, e.g. audiences: [{', '.join(audiences[:2])}])")
+            auds = []
+        elif isinstance(auds, str):
             auds = [auds]
-        if not isinstance(auds, list) or not auds:
-            p.error(src.path, m.line_of("audiences"), "'audiences' must be a non-empty list of audience ids")
+        elif not isinstance(auds, list) or not auds:
+            p.error(src.path, m.line_of("audiences"),
+                    f"'audiences' must be a non-empty list of audience ids (got {describe(auds)}; "
+                    f"expected e.g. audiences: [{', '.join(audiences[:2])}])")
             auds = []
         for a in auds:
-            if a not in audiences:
+            if not isinstance(a, str):
+                p.error(src.path, m.line_of("audiences"),
+                        f"each audience must be an id (got {describe(a)}; expected {expected(audiences)})")
+            elif a not in audiences:
                 p.error(src.path, m.line_of("audiences"),
                         f"unknown audience '{a}'{suggest(str(a), audiences)} (expected {expected(audiences)})")
         if not src.body.strip():
@@ -178,29 +194,52 @@ def _lint(root: Path, texts: Texts, p: Problems, original: Texts | None = None) 
         p.extend(lint_markdown(r.body, r.path, r.body_line, targets, audiences, root))
 
 
+def _matches(rel: str, pattern: str) -> bool:
+    try:
+        return rel == pattern or PurePosixPath(rel).match(pattern)
+    except ValueError:  # an empty or malformed pattern matches nothing
+        return False
+
+
 def _check_editions(root: Path, editions, texts: Texts, p: Problems) -> None:
     editions_path = root / "editions.yml"
-    rels = {s.rel for s in texts.sections}
+    rels = sorted(s.rel for s in texts.sections)
     for e in editions:
         for item in e.contents:
-            if item == "recommendations":
+            # Without editions.yml the default report takes whichever of front/, chapters/, back/ exist.
+            if item == "recommendations" or not editions_path.is_file():
                 continue
-            if not any(Path(rel).match(item) for rel in rels) and not (root / item).is_file():
-                p.error(editions_path, e.line, f"edition '{e.id}' lists '{item}', which matches no section file")
+            if not any(_matches(rel, item) for rel in rels):
+                p.error(editions_path, e.line, f"edition '{e.id}' lists '{item}', which matches no section file"
+                                               f"{suggest(item, rels + ['recommendations'])} (expected a file or "
+                                               "pattern such as chapters/*.md, or 'recommendations')")
         if isinstance(e.recommendations, tuple):
             known = {r.id for r in texts.recommendations}
             for rid in e.recommendations:
                 if rid not in known:
-                    p.error(editions_path, e.line, f"edition '{e.id}' lists unknown recommendation '{rid}'{suggest(rid, known)}")
-    # A recommendation that reaches no edition is worth a warning.
+                    p.error(editions_path, e.line, f"edition '{e.id}' lists unknown recommendation '{rid}'"
+                                                   f"{suggest(rid, known)} (expected {expected(known)})")
+    # A recommendation that reaches no edition, or no brief, is worth a warning.
     if editions:
-        for r in texts.recommendations:
-            if not any(_edition_takes(e, r) for e in editions):
-                p.warning(r.path, 1, f"recommendation {r.id} is in no edition (no edition's audience matches {', '.join(r.audiences)})")
         briefed = {e.audience for e in editions if e.kind == "brief"}
         for r in texts.recommendations:
-            if briefed and not any(a in briefed for a in r.audiences):
-                p.warning(r.path, 1, f"recommendation {r.id} reaches no brief (none of its audiences has a brief: {', '.join(r.audiences)})")
+            line = _audiences_line(r)
+            audiences = ", ".join(r.audiences)
+            if not any(_edition_takes(e, r) for e in editions):
+                p.warning(r.path, line, f"recommendation {r.id} is in no edition (no edition takes every "
+                                        f"recommendation or those for its audiences: {audiences}; expected an "
+                                        "edition in editions.yml that includes it)")
+            elif briefed and not any(a in briefed for a in r.audiences):
+                p.warning(r.path, line, f"recommendation {r.id} reaches no brief (none of its audiences has a "
+                                        f"brief: {audiences}; expected a brief in editions.yml for one of them)")
+
+
+def _audiences_line(r: Recommendation) -> int:
+    """Line of the `audiences:` key in a recommendation's front matter (1 if it cannot be read)."""
+    try:
+        return read_source(r.path).meta.line_of("audiences") or 1
+    except BuildError:
+        return 1
 
 
 def _edition_takes(e, r: Recommendation) -> bool:

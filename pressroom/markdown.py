@@ -49,7 +49,7 @@ def lint_markdown(body: str, path: Path, first_line: int, targets: set[str],
 
     lines = body.split("\n")
     code = _code_mask(lines)
-    stack: list[int] = []
+    stack: list[tuple[int, str]] = []
     last_level = 1
     refs: dict[str, int] = {}
     defs: dict[str, int] = {}
@@ -77,7 +77,7 @@ def lint_markdown(body: str, path: Path, first_line: int, targets: set[str],
                 for a in ids:
                     if a not in audiences:
                         err(i, f"unknown audience '{a}'{suggest(a, audiences)} (expected {expected(audiences)})")
-            stack.append(i)
+            stack.append((i, f"::: {name}"))
             continue
         hm = HEADING_RE.match(line)
         if hm:
@@ -114,14 +114,22 @@ def lint_markdown(body: str, path: Path, first_line: int, targets: set[str],
                 err(i, f"image '{src}' is not a file inside the manuscript (expected a path such as figures/map.svg)")
                 continue
             target = root / src
-            if not target.is_file():
+            try:
+                found = target.is_file()
+                inside = _inside(target, root)
+            except (OSError, ValueError):
+                found, inside = False, True
+            if not found:
                 err(i, f"image not found: '{src}' (expected a file at {target.as_posix()})")
+            elif not inside:
+                err(i, f"image '{src}' is a link to a file outside the manuscript (expected the image file "
+                       f"itself inside {root.as_posix()}/, not a symbolic link leading out of it)")
             elif target.suffix.lower() not in IMAGE_TYPES:
                 err(i, f"'{src}' is not an image (expected one of: {', '.join(IMAGE_TYPES)})")
             else:
-                out.extend(check_image(target, path, first_line + i))
-    for start in stack:
-        err(start, "directive is not closed (expected a ':::' line after its text)")
+                out.extend(check_image(target, path, first_line + i, src))
+    for start, name in stack:
+        err(start, f"'{name}' is not closed (expected a ':::' line after its text)")
     for label, i in refs.items():
         if label not in defs:
             err(i, f"footnote '[^{label}]' has no definition (expected a line '[^{label}]: ...')")
@@ -131,21 +139,48 @@ def lint_markdown(body: str, path: Path, first_line: int, targets: set[str],
     return out
 
 
-def check_image(target: Path, path: Path, line: int) -> list[Problem]:
-    """An image must be what its name says, and an SVG must not reach for other files."""
-    data = target.read_bytes()[:65536]
-    loc = SourceLocation.of(path, line)
+def _inside(target: Path, root: Path) -> bool:
+    """Whether `target`, symbolic links resolved, lies inside `root`."""
+    real, base = target.resolve(), root.resolve()
+    return real == base or base in real.parents
+
+
+SVG_REF_RES = (
+    re.compile(r"(?:href|src)\s*=\s*[\"']([^\"']*)[\"']"),
+    re.compile(r"url\(\s*[\"']?([^\"')]*)"),
+    re.compile(r"@import\s+[\"']([^\"']*)[\"']"),
+)
+
+
+def check_image(target: Path, path: Path, line: int, name: str | None = None) -> list[Problem]:
+    """An image must be what its name says, and an SVG must not reach for other files.
+
+    `name` is the image as the Markdown wrote it (`figures/map.svg`), for messages."""
+    name = name or target.name
     suffix = target.suffix.lower()
+    data = target.read_bytes()[: 16 * 1024 * 1024 if suffix == ".svg" else 65536]
+    loc = SourceLocation.of(path, line)
     signatures = {".png": b"\x89PNG", ".jpg": b"\xff\xd8", ".jpeg": b"\xff\xd8", ".gif": b"GIF8", ".webp": b"RIFF"}
     if suffix in signatures and not data.startswith(signatures[suffix]):
-        return [Problem(loc, f"'{target.name}' is not a {suffix[1:].upper()} image (its content does not match its name)")]
+        kind = suffix[1:].upper().replace("JPG", "JPEG")
+        if not data:
+            holds = "the file is empty"
+        elif all(32 <= b < 127 or b in (9, 10, 13) for b in data[:512]):
+            holds = "the file holds text"
+        else:
+            holds = "its content does not match its name"
+        return [Problem(loc, f"'{name}' is not a {kind} image ({holds}; expected a {kind} file, "
+                             f"or a name ending in the image's real type)")]
     if suffix == ".svg":
         text = data.decode("utf-8", "replace")
         if "<svg" not in text:
-            return [Problem(loc, f"'{target.name}' is not an SVG image (expected an <svg> document)")]
-        for ref in re.findall(r"(?:href|src)\s*=\s*[\"']([^\"']+)[\"']", text):
-            if not ref.startswith(("#", "data:")):
-                return [Problem(loc, f"SVG '{target.name}' references '{ref}' (SVG images may not load other files)")]
+            return [Problem(loc, f"'{name}' is not an SVG image (expected an <svg> document)")]
+        for rx in SVG_REF_RES:
+            for ref in rx.findall(text):
+                ref = ref.strip()
+                if ref and not ref.startswith(("#", "data:")):
+                    return [Problem(loc, f"SVG '{name}' loads '{ref}' (expected a self-contained SVG: SVG images "
+                                         "may not load other files; embed pictures as data: URIs)")]
     return []
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .errors import BuildError, Problem, Problems, expected, suggest
 from .model import EditionSpec, Publication
-from .stamp import UnprintableError, printable
+from .stamp import TRANSLITERATIONS, UnprintableError, printable
 from .yamlfile import LineDict, LineList, parse_yaml, read_text
 
 COLUMNS = ("name", "title", "office", "country", "audience", "language", "email")
@@ -82,7 +82,8 @@ class RecipientList:
 
 def slug(text: str, limit: int = 40) -> str:
     """Lower-case ASCII letters, digits and dashes only (`../../Zoë O'Neil` -> `zoe-o-neil`)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    latin = "".join(TRANSLITERATIONS.get(c, c) for c in text)
+    ascii_text = unicodedata.normalize("NFKD", latin).encode("ascii", "ignore").decode()
     s = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return s[:limit].rstrip("-") or "recipient"
 
@@ -201,7 +202,7 @@ def _yaml_rows(path: Path, text: str, p: Problems) -> list[tuple[int, dict]]:
         if not isinstance(item, LineDict):
             p.error(path, line, "each recipient must be a mapping (expected '- name: ...' and the other fields)")
             continue
-        row = {}
+        row, ok = {}, True
         for key, value in item.items():
             if key not in allowed:
                 p.error(path, item.line_of(key), f"unknown key '{key}'{suggest(str(key), allowed)} "
@@ -211,10 +212,12 @@ def _yaml_rows(path: Path, text: str, p: Problems) -> list[tuple[int, dict]]:
                 value = ""
             if not isinstance(value, str):
                 p.error(path, item.line_of(key), f"'{key}' must be text (got {type(value).__name__}; "
-                                                 f"quote it: {key}: \"{value}\")")
+                                                 "put the value in quotes)")
+                ok = False
                 continue
             row[key] = value
-        rows.append((line, row))
+        if ok:
+            rows.append((line, row))
     return rows
 
 

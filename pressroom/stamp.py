@@ -28,6 +28,8 @@ NAVY = (0.121569, 0.164706, 0.266667)  # #1f2a44, the styles' --navy
 MUTED = (0.356863, 0.372549, 0.4)  # #5b5f66, the styles' footer grey
 COVER_LEFT = 22 * MM  # left margin of the briefs' cover
 COVER_BAND = 14 * MM  # height of the briefs' navy cover band; the label sits inside it
+STAMP_VERSION = "1"
+"""Bump when the stamp's layout or text changes, so that copies made before are made again."""
 COVER_SIZES = (9.0, 8.0, 7.0)
 FOOTER_SIZES = (6.5, 6.0, 5.5, 5.0)
 FOOTER_BASELINE = 10.0  # points above the page's bottom edge, below the styles' footers
@@ -130,6 +132,21 @@ class StampFont:
         })
 
 
+def _font_source():
+    from .pdf import font_files
+    return next(f for f in font_files() if f.name.startswith("SourceSans3[") and "Italic" not in f.name)
+
+
+@lru_cache(maxsize=1)
+def stamper_fingerprint() -> str:
+    """What, besides its inputs, a copy's bytes depend on: stamp version, font file and library versions."""
+    import fontTools
+    import pypdf
+    with open(_font_source(), "rb") as f:
+        font = hashlib.file_digest(f, "sha256").hexdigest()
+    return f"stamp {STAMP_VERSION}; font {font}; fontTools {fontTools.version}; pypdf {pypdf.__version__}"
+
+
 @lru_cache(maxsize=1)
 def stamp_font() -> StampFont:
     """Source Sans 3 Regular, subset to the WinAnsi characters (made once per process, deterministic)."""
@@ -137,9 +154,7 @@ def stamp_font() -> StampFont:
     from fontTools.ttLib import TTFont
     from fontTools.varLib.instancer import instantiateVariableFont
 
-    from .pdf import font_files
-    source = next(f for f in font_files() if f.name.startswith("SourceSans3[") and "Italic" not in f.name)
-    font = TTFont(str(source), recalcTimestamp=False)
+    font = TTFont(str(_font_source()), recalcTimestamp=False)
     chars = {c for c in bytes(range(32, 256)).decode(ENCODING, errors="ignore") if _in_winansi(c)}
     options = subset.Options()
     options.layout_features = []
@@ -295,7 +310,6 @@ class Stamper:
 
     def __init__(self, pdf: bytes, font: StampFont | None = None):
         self.font = font or stamp_font()
-        self.source_sha256 = hashlib.sha256(pdf).hexdigest()
         self.writer = PdfWriter(clone_from=PdfReader(BytesIO(pdf)))
         font_ref = self.writer._add_object(self.font.font_dict(self.writer))  # noqa: SLF001
         save = DecodedStreamObject()
@@ -322,8 +336,11 @@ class Stamper:
             stamp.set_data(b"Q\n")
             stamp_ref = self.writer._add_object(stamp)  # noqa: SLF001
             original = page.raw_get("/Contents") if "/Contents" in page else None
-            parts = list(original.get_object()) if isinstance(original.get_object() if original else None,
-                                                              ArrayObject) else ([original] if original else [])
+            resolved = original.get_object() if original is not None else None
+            if isinstance(resolved, ArrayObject):
+                parts = list(resolved)
+            else:
+                parts = [original] if original is not None else []
             page[NameObject("/Contents")] = ArrayObject([save_ref, *parts, stamp_ref])
             self.pages.append((_page_box(page), stamp, done[key]))
 
@@ -338,6 +355,8 @@ class Stamper:
         self.writer.add_metadata({"/Recipient": stamp.recipient})
         if stamp.copy_number:
             self.writer.add_metadata({"/CopyNumber": stamp.copy_number})
+        elif self.writer._info is not None:  # noqa: SLF001 - a previous copy's number must not linger
+            self.writer._info.get_object().pop("/CopyNumber", None)  # noqa: SLF001
         out = BytesIO()
         self.writer.write(out)
         data = out.getvalue()

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from . import config
-from .errors import BuildError, Problems, expected, suggest
+from .errors import BuildError, Problems, describe, expected, suggest
 from .frontmatter import read_source
 from .manuscript import SECTION_DIRS, TRANSLATED_RECOMMENDATION_KEYS, sha256_text
 from .model import Recommendation, Section, Texts
@@ -33,6 +33,27 @@ def _status(p: Problems, path: Path, meta, source_hash: str, rel: str, missing_i
         p.warning(path, meta.line_of("source_sha256"),
                   f"stale translation: {rel} has changed since it was translated "
                   f"(update it, then run: python build.py sign-off {path.as_posix()})")
+
+
+def _shown(value: object) -> str:
+    return f"'{value}'" if isinstance(value, str) else describe(value)
+
+
+def _text(p: Problems, path: Path, meta, key: str, fallback: str, required: bool) -> str:
+    """A text field of a translation's front matter; the original's text when absent and not required."""
+    value = meta.get(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            p.error(path, meta.line_of(key) if key in meta else (meta.line or 1),
+                    f"missing '{key}' in front matter (expected the translated {key.replace('_', ' ')})")
+        return fallback
+    if not isinstance(value, str):
+        p.error(path, meta.line_of(key), f"'{key}' must be text (got {describe(value)}; "
+                                         "expected text, in quotes if it starts with [ or {)")
+        return fallback
+    return value.strip()
 
 
 def load_translation(root: Path, lang: str, base: Texts, p: Problems) -> Texts | None:
@@ -61,13 +82,11 @@ def load_translation(root: Path, lang: str, base: Texts, p: Problems) -> Texts |
                 p.error(path, src.meta.line_of(key), f"unknown front matter key '{key}'"
                         f"{suggest(str(key), SECTION_TRANSLATION_KEYS)} (expected {expected(SECTION_TRANSLATION_KEYS)})")
         if src.meta.get("id", s.id if s.kind != "brief" else None) not in (s.id, None) and s.kind != "brief":
-            p.error(path, src.meta.line_of("id"), f"translated id '{src.meta.get('id')}' differs from the original '{s.id}' (ids never change)")
+            p.error(path, src.meta.line_of("id"), f"translated id {_shown(src.meta.get('id'))} differs from the original "
+                                                  f"(expected id: {s.id}; ids never change in translation)")
         _status(p, path, src.meta, s.sha256, s.rel, True)
-        title = src.meta.get("title")
-        if not isinstance(title, str) or not title.strip():
-            p.error(path, src.meta.line_of("title"), "missing 'title' in front matter")
-            title = s.title
-        short = src.meta.get("short_title") or title
+        title = _text(p, path, src.meta, "title", s.title, required=True)
+        short = _text(p, path, src.meta, "short_title", "", required=False) or title
         sections.append(replace(s, title=str(title).strip(), short_title=str(short).strip(), path=path,
                                 body=src.body, body_line=src.body_line, sha256=sha256_text(src.raw)))
     recs: list[Recommendation] = []
@@ -88,10 +107,13 @@ def load_translation(root: Path, lang: str, base: Texts, p: Problems) -> Texts |
                         f"{suggest(str(key), TRANSLATED_RECOMMENDATION_KEYS)} (expected {expected(TRANSLATED_RECOMMENDATION_KEYS)}; "
                         "rubric, country and audiences come from the original)")
         if src.meta.get("id") != r.id:
-            p.error(path, src.meta.line_of("id"), f"translated recommendation id {src.meta.get('id')!r} differs from the original '{r.id}'")
+            got = src.meta.get("id")
+            what = f"id {_shown(got)} differs from the original" if got is not None else "has no 'id'"
+            p.error(path, src.meta.line_of("id"),
+                    f"translated recommendation {what} (expected id: {r.id}; ids never change in translation)")
         _status(p, path, src.meta, r.sha256, rel, True)
-        recs.append(replace(r, title=str(src.meta.get("title") or r.title).strip(),
-                            summary=str(src.meta.get("summary") or r.summary).strip(),
+        recs.append(replace(r, title=_text(p, path, src.meta, "title", r.title, required=False),
+                            summary=_text(p, path, src.meta, "summary", r.summary, required=False),
                             body=src.body, path=path, body_line=src.body_line, sha256=sha256_text(src.raw)))
     return Texts(lang, publication, tuple(sections), tuple(recs))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,10 @@ class _Loader(yaml.SafeLoader):
             except TypeError:
                 raise yaml.constructor.ConstructorError(
                     None, None, "found an unhashable key", key_node.start_mark)
+            if key in result:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}, first on line {result.key_lines[key]}",
+                    key_node.start_mark)
             result[key] = self.construct_object(value_node, deep=True)
             result.key_lines[key] = key_node.start_mark.line + 1 + self.line_offset
         return result
@@ -65,21 +70,98 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def parse_yaml(text: str, path: Path | str, line_offset: int = 0) -> Any:
-    """Parse YAML text; syntax errors become a located BuildError."""
-    loader = _Loader(text)
-    loader.line_offset = line_offset
+def parse_yaml(text: str, path: Path | str, line_offset: int = 0, where: str = "") -> Any:
+    """Parse YAML text; syntax errors become a located BuildError.
+
+    `where` names the part of the file the text is (`the front matter`) for messages."""
+    loader = None
     try:
+        loader = _Loader(text)
+        loader.line_offset = line_offset
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 + line_offset if mark else None
-        what = exc.problem or str(exc)
-        raise BuildError.at(path, line, f"invalid YAML: {what} (expected valid YAML)") from None
+        line, message = explain_yaml_error(exc, text, where or "the file")
+        prefix = f"invalid YAML in {where}" if where else "invalid YAML"
+        raise BuildError.at(path, line + 1 + line_offset if line is not None else None,
+                            f"{prefix}: {message}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1 + line_offset
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "?")
+        raise BuildError.at(path, line, f"the invisible control character U+{code:04X} is not allowed in YAML "
+                                        "(expected printable text; delete the character)") from None
     except yaml.YAMLError as exc:
         raise BuildError.at(path, None, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise BuildError.at(path, 1 + line_offset, f"invalid YAML{' in ' + where if where else ''}: lists or "
+                                                   "mappings nested too deeply (expected a few levels at most)") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+def _quote_example(line: str) -> str:
+    """`title: "Rwanda, 1994: the will"` for a `key: value: more` line, or a generic example."""
+    key, sep, value = line.strip().partition(": ")
+    value = value.strip()
+    if sep and key and value and not value.startswith(("'", '"')) and '"' not in value:
+        return f'{key}: "{value}"'
+    return 'title: "Rwanda, 1994: the will not to intervene"'
+
+
+def explain_yaml_error(exc: yaml.MarkedYAMLError, text: str, where: str) -> tuple[int | None, str]:
+    """A 0-based line and a plain-words message (what is wrong, and what was expected) for a YAML error."""
+    problem = exc.problem or ""
+    context = exc.context or ""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line if mark else None
+    cline = exc.context_mark.line if exc.context_mark else line
+    lines = text.split("\n")
+    src = lines[line] if line is not None and line < len(lines) else ""
+    ends = "<stream end>" in problem or "end of stream" in problem
+    if "flow sequence" in context and ends:
+        return cline, f"the '[' on this line is never closed (expected a ']' before the end of {where})"
+    if "flow mapping" in context and ends:
+        return cline, f"the '{{' on this line is never closed (expected a '}}' before the end of {where})"
+    if "quoted scalar" in context and ends:
+        quote = text[exc.context_mark.index] if exc.context_mark and exc.context_mark.index < len(text) else '"'
+        return cline, f"the quotation mark {quote} on this line is never closed (expected a closing {quote} " \
+                      f"before the end of {where})"
+    if "mapping values are not allowed" in problem:
+        if src[:1] not in (" ", "\t") and src.count(": ") + src.rstrip().endswith(":") >= 2:
+            return line, f"a second ': ' inside a value (expected a value holding ': ' to be in quotes, " \
+                         f"e.g. {_quote_example(src)})"
+        return line, "unexpected 'key: value' (expected the keys of one mapping to line up, " \
+                     "and a value holding ': ' to be in quotes)"
+    if "cannot start any token" in problem:
+        m = re.search(r"found character '(.+?)'", problem)
+        char = m.group(1) if m else "?"
+        if char in ("\\t", "\t"):
+            if mark is not None and not src[: mark.column].strip():
+                return line, "a tab character in the indentation (expected spaces; YAML does not allow tabs there)"
+            return line, "a tab character (expected a space; YAML does not allow tabs there)"
+        return line, f"a value cannot start with '{char}' (expected the value in quotes, " \
+                     f"e.g. {_quote_example(src) if ': ' in src else 'key: ' + chr(34) + char + '...' + chr(34)})"
+    if "could not find expected ':'" in problem:
+        return cline, "a line that is not 'key: value' (expected 'key: value', '- item' in a list, " \
+                      "or a long value continued on indented lines)"
+    if "expected <block end>" in problem or "expected <block mapping start>" in problem:
+        m = re.search(r"but found '(.+?)'", problem)
+        found = m.group(1) if m else ""
+        if found.startswith("<") or found in ("?", "-"):
+            return line, "this line does not line up with the lines above (expected the items of one list " \
+                         "or mapping at the same indentation, and no list item among 'key: value' lines)"
+        return line, f"unexpected '{found}' (expected 'key: value' lines; put a value holding '{found}' in quotes)"
+    if "undefined alias" in problem:
+        return line, "a value starting with '*' (expected the value in quotes: '*' starts a YAML alias)"
+    if "could not determine a constructor for the tag" in problem:
+        return line, "a value starting with '!' (expected the value in quotes: '!' starts a YAML tag)"
+    if "unhashable key" in problem:
+        return line, "a list or mapping used as a key (expected a plain word before ':')"
+    if problem.startswith("duplicate key"):
+        key, _, first = problem.removeprefix("duplicate key ").rpartition(", first on line ")
+        return line, f"duplicate key {key} (expected each key once; it is first set on line {first})"
+    what = f"{context}: {problem}" if context and problem else problem or context or str(exc)
+    return line, f"{what} (expected valid YAML)"
 
 
 def read_text(path: Path) -> str:
@@ -89,8 +171,15 @@ def read_text(path: Path) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise BuildError.at(path, line, f"not valid UTF-8 (byte 0x{data[exc.start]:02x}; "
-                                        "expected a UTF-8 text file)") from None
+        before = data[data.rfind(b"\n", 0, exc.start) + 1: exc.start].decode("utf-8", "replace")[-20:].lstrip()
+        where = f" after '{before}'" if before else " at the start of the line"
+        try:
+            data.decode("cp1252")
+            guess = "; it looks like Latin-1 or Windows-1252"
+        except UnicodeDecodeError:
+            guess = ""
+        raise BuildError.at(path, line, f"not valid UTF-8: byte 0x{data[exc.start]:02x}{where} "
+                                        f"(expected a UTF-8 text file{guess}: save it again as UTF-8)") from None
     return text.removeprefix("\ufeff").replace("\r\n", "\n")
 
 

@@ -2,8 +2,10 @@
 
 A case is a folder under tests/broken/: files in it are laid over a copy of tests/fixtures/mini
 (`remove.txt` lists files to delete first, `args.txt` the command line after the manuscript and
-output options, default `build --language en`; `setup.py` runs with MANUSCRIPT bound), and
-`expected.txt` holds the exact standard error, with MANUSCRIPT standing for the manuscript folder."""
+output options, default `build --language en`; `setup.py` runs with MANUSCRIPT bound;
+`manuscript.txt` names the folder, relative to the case's working directory, given to `--manuscript`
+instead of the copy, for cases about a manuscript folder that is not there), and `expected.txt`
+holds the exact standard error, with paths relative to the working directory (the copy is `manuscript/`)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ def prepare(case: Path, tmp: Path) -> tuple[Path, list[str]]:
             shutil.rmtree(target) if target.is_dir() else target.unlink()
     for src in sorted(case.rglob("*")):
         rel = src.relative_to(case)
-        if src.is_file() and rel.name not in ("expected.txt", "remove.txt", "args.txt", "setup.py"):
+        if src.is_file() and rel.name not in ("expected.txt", "remove.txt", "args.txt", "setup.py", "manuscript.txt"):
             dest = manuscript / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(src.read_bytes())
@@ -36,6 +38,8 @@ def prepare(case: Path, tmp: Path) -> tuple[Path, list[str]]:
         namespace = {"MANUSCRIPT": manuscript}
         exec((case / "setup.py").read_text(), namespace)
     args = (case / "args.txt").read_text().split() if (case / "args.txt").exists() else ["build", "--language", "en"]
+    if (case / "manuscript.txt").exists():
+        manuscript = tmp / (case / "manuscript.txt").read_text().strip()
     return manuscript, args
 
 

@@ -18,7 +18,7 @@ for case in [Path(a) for a in sys.argv[1:]] or test_errors.CASES:
     os.chdir(tmp)
     buf = io.StringIO()
     with contextlib.redirect_stderr(buf):
-        code = main([args[0], "--manuscript", "manuscript", "--out", "dist", "--quiet", *args[1:]])
+        code = main([args[0], "--manuscript", str(manuscript.relative_to(tmp)), "--out", "dist", "--quiet", *args[1:]])
     os.chdir(cwd)
     print(f"== {case.name} (exit {code})\n{buf.getvalue()}")
     if "--write" in os.environ.get("RECORD", ""):
