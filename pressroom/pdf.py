@@ -163,7 +163,7 @@ def layout(html: str, base_dir: Path, stylesheets: tuple[Path, ...], allowed: li
         css += [weasyprint.CSS(filename=str(s), font_config=fonts, url_fetcher=fetcher) for s in stylesheets]
         doc = weasyprint.HTML(string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher).render(
             stylesheets=css, font_config=fonts, pdf_tags=True, pdf_variant="pdf/ua-1")
-    problems = [refusal(source, url) for url in fetcher.refused]
+    problems = []  # refusals are reported by write_pdf, with those of attachments fetched there
     for r in records:
         msg = r.getMessage()
         if r.levelno >= logging.ERROR or "Failed to load" in msg or "ignored" in msg.lower() and "invalid" in msg.lower() \
@@ -192,7 +192,8 @@ def write_pdf(laid: LaidOut, identifier: str) -> bytes:
     with captured_weasyprint_log() as records:
         data = laid.document.write_pdf(pdf_tags=True, pdf_variant="pdf/ua-1", uncompressed_pdf=False,
                                        pdf_identifier=hashlib.md5(identifier.encode()).hexdigest().encode())
-    problems = [refusal(laid.fetcher.source, url) for url in laid.fetcher.refused] if laid.fetcher else []
+    refused = dict.fromkeys(laid.fetcher.refused) if laid.fetcher else {}
+    problems = [refusal(laid.fetcher.source, url) for url in refused]
     problems += [Problem(SourceLocation(laid.fetcher.source if laid.fetcher else "renderer"),
                          f"renderer: {r.getMessage()}")
                  for r in records if r.levelno >= logging.ERROR and "refused to load" not in r.getMessage()]

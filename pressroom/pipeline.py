@@ -278,6 +278,7 @@ def build(opts: BuildOptions, progress=None) -> BuildResult:
                                   f"{suggest(opts.edition, known)} (expected one of: {', '.join(known)})")])
     if opts.strict and manuscript.warnings:
         raise BuildError(manuscript.warnings)
+    check_languages(manuscript, opts)
     editions = editions_to_build(manuscript, opts.edition, opts.languages)
     with pinned_timestamps(manuscript.publication.date):
         results = render_all(manuscript, editions, opts, progress)
@@ -293,6 +294,22 @@ def build(opts: BuildOptions, progress=None) -> BuildResult:
         raise BuildError(warnings)
     commit_outputs(opts.out, outputs, manifest, inclusion_report(results))
     return BuildResult(tuple(results), manifest, warnings)
+
+
+def check_languages(m: Manuscript, opts: BuildOptions) -> None:
+    """`--language` must name a declared language, and one the chosen edition is made in."""
+    from .errors import suggest
+    declared = m.publication.languages
+    problems = [Problem(SourceLocation("--language"), f"unknown language '{lang}'{suggest(lang, declared)} "
+                        f"(expected one of: {', '.join(declared)})")
+                for lang in opts.languages or () if lang not in declared]
+    if opts.edition and opts.languages and not problems:
+        spec = m.edition(opts.edition)
+        if not set(opts.languages) & set(spec.languages):
+            problems.append(Problem(SourceLocation("--language"), f"edition '{spec.id}' is made in "
+                                    f"{', '.join(spec.languages)} only (asked for {', '.join(opts.languages)})"))
+    if problems:
+        raise BuildError(problems)
 
 
 def _languages_needed(opts: BuildOptions) -> tuple[str, ...] | None:

@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildError, Problem, Problems, expected, suggest
+from .errors import describe, BuildError, Problem, Problems, expected, suggest
 from .model import EditionSpec, Publication
 from .stamp import TRANSLITERATIONS, UnprintableError, printable
 from .yamlfile import LineDict, LineList, parse_yaml, read_text
@@ -158,14 +158,14 @@ def _csv_rows(path: Path, text: str, p: Problems) -> list[tuple[int, dict]]:
                 before = len(p.errors)
                 for c in header:
                     if c not in allowed:
-                        p.error(path, line, f"unknown column '{c}'{suggest(c, allowed)} (expected {COLUMN_HELP})")
+                        p.error(path, line, f"unknown column {c!r}{suggest(c, allowed)} (expected {COLUMN_HELP})")
                 for c in COLUMNS:
                     if c not in header:
                         p.error(path, line, f"missing column '{c}' (expected {COLUMN_HELP})")
                 seen = set()
                 for c in header:
                     if c in seen:
-                        p.error(path, line, f"duplicate column '{c}'")
+                        p.error(path, line, f"duplicate column {c!r}")
                     seen.add(c)
                 header_ok = len(p.errors) == before
                 continue
@@ -211,7 +211,7 @@ def _yaml_rows(path: Path, text: str, p: Problems) -> list[tuple[int, dict]]:
             if value is None:
                 value = ""
             if not isinstance(value, str):
-                p.error(path, item.line_of(key), f"'{key}' must be text (got {type(value).__name__}; "
+                p.error(path, item.line_of(key), f"'{key}' must be text (got {describe(value)}; "
                                                  "put the value in quotes)")
                 ok = False
                 continue

@@ -344,8 +344,6 @@ def check_recipients(path: Path, pub, editions) -> None:
     assert all(r.line >= 1 for r in result.recipients)
 
 
-@pytest.mark.xfail(reason="pressroom/recipients.py echoes a CSV header cell as read, newline included, "
-                          "so the message spans two lines; fix: show the cell with {c!r} or escape it")
 def test_recipient_messages_are_one_line(publication_and_editions, tmp_path):
     pub, editions = publication_and_editions
     path = tmp_path / "list.csv"
