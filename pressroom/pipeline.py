@@ -141,23 +141,26 @@ def ensure_accessible(data: bytes, source: str) -> None:
         raise BuildError([Problem(SourceLocation(source), f"accessibility: {p}") for p in problems])
 
 
-def locate_refusals(problems, edition: Edition) -> list[Problem]:
-    """Point a refused URL at the Markdown line that asked for it, when one did."""
+def locate_refusals(problems, edition: Edition, m: Manuscript | None = None) -> list[Problem]:
+    """Point a refused URL at the Markdown (or stylesheet) line that asked for it, when one did."""
+    import os
     import re
+    from urllib.parse import unquote, urlparse
     out = []
     for p in problems:
-        m = re.search(r"refused to load '([^']+)'", p.message)
-        if m:
-            url = m.group(1)
-            needles = {url, url.replace("file://", "")}
-            for src in list(edition.sections) + list(edition.recommendations):
-                for i, line in enumerate(src.body.split("\n")):
-                    if any(n in line for n in needles):
-                        p = Problem(SourceLocation.of(src.path, src.body_line + i), p.message, p.severity)
-                        break
-                else:
-                    continue
-                break
+        found = re.search(r"refused to load '([^']+)'", p.message)
+        if found:
+            url = found.group(1)
+            needles = [url, url.replace("file://", "")]
+            if url.startswith("file:") and m is not None:
+                path = unquote(urlparse(url).path)
+                needles += [os.path.relpath(path, m.root), os.path.relpath(path, m.styles)]
+            sources = [(src.path, src.body_line, src.body) for src in list(edition.sections) + list(edition.recommendations)]
+            if m is not None:
+                sources += [(css, 1, css.read_text(errors="replace")) for css in sorted(m.styles.glob("*.css"))]
+            p = next((Problem(SourceLocation.of(path, first + i), p.message, p.severity)
+                      for needle in needles for path, first, text in sources
+                      for i, line in enumerate(text.split("\n")) if needle and needle in line), p)
         out.append(p)
     return out
 
@@ -396,7 +399,7 @@ def _render_phase(m, batch, report_pages, cache, jobs, opts, progress):
             if progress:
                 progress(e, "done", r)
         else:
-            problems.extend(locate_refusals(outcome[1], e))
+            problems.extend(locate_refusals(outcome[1], e, m))
             if progress:
                 progress(e, "failed")
 
