@@ -44,7 +44,7 @@ def recommendation_matrix(publication: Publication, recs: tuple[Recommendation, 
                                f'font-size="8.5" fill="{ink}">{escape(line)}</text>')
             else:
                 out.append(f'<text x="{x0 + cw / 2:.0f}" y="{y + rh / 2 + 4:.0f}" text-anchor="middle" '
-                           f'font-size="12" fill="#8a8577">–</text>')
+                           f'font-size="12" fill="#5f5b50">–</text>')
     out.append(f'<text x="{left}" y="{height - 10}" font-size="9.5" fill="#5a5a5a">'
                f'{escape(labels["matrix_note"])}</text>')
     out.append("</svg>")

@@ -302,6 +302,21 @@ class _FinishTree(Treeprocessor):
                         caption.append(c)
                     b.insert(0, caption)
                     parent.remove(a)
+        # On the web a wide table scrolls in its own box, which the keyboard can reach (WCAG 2.1.1).
+        if ctx.footnotes == "web":
+            for n, (parent, table) in enumerate([(p, t) for p in list(root.iter()) for t in list(p) if t.tag == "table"], 1):
+                wrap = etree.Element("div", {"class": "table-wrap", "role": "region", "tabindex": "0"})
+                caption = table.find("caption")
+                if caption is not None:
+                    caption.set("id", f"{ctx.section_id}-table-{n}")
+                    wrap.set("aria-labelledby", f"{ctx.section_id}-table-{n}")
+                else:
+                    wrap.set("aria-label", "Table")
+                index = list(parent).index(table)
+                parent.remove(table)
+                wrap.append(table)
+                wrap.tail, table.tail = table.tail, None
+                parent.insert(index, wrap)
         # A paragraph holding only an image becomes a figure with its title as caption.
         for parent in list(root.iter()):
             for i, p in enumerate(list(parent)):
