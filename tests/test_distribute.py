@@ -263,7 +263,7 @@ def test_injection_in_yaml_is_refused(project, capsys):
     assert project.run("--recipients", "r.yml") == 1
     assert capsys.readouterr().err.splitlines() == [
         "r.yml:1: name contains a control character (U+000A); newlines and control characters are not allowed",
-        "r.yml:2: 'language' must be text (got bool; put the value in quotes)",
+        "r.yml:2: 'language' must be text (got the value false; put the value in quotes)",
         "build failed: 2 problems",
     ]
 
