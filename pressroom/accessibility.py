@@ -10,19 +10,6 @@ from pypdf import PdfReader
 LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 HEADING_RE = re.compile(r"^/H([1-6])$")
 
-# What the check covers, for the README and the report it prints.
-CHECKS = (
-    "tagged: /MarkInfo /Marked true and a structure tree",
-    "document language: /Lang set to a valid language tag",
-    "title shown: /Title in the document information and XMP, /DisplayDocTitle true",
-    "figures: every /Figure structure element has alternative text (/Alt)",
-    "fonts: every font embedded, with a /ToUnicode map (or a standard encoding, for simple fonts)",
-    "headings: structure headings H1-H6 never skip a level going down",
-    "links: every link annotation has a /StructParent (it is in the structure tree)",
-    "language changes: every structure element's /Lang is a valid language tag",
-)
-
-
 def check_pdf(data: bytes) -> list[str]:
     """Problems found in a PDF's bytes (empty when it passes every check)."""
     problems: list[str] = []

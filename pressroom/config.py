@@ -6,7 +6,6 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 from .errors import BuildError, Problems, describe, expected, suggest
 from .model import Audience, EditionSpec, Epigraph, Publication, Rubric

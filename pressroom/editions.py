@@ -47,7 +47,6 @@ def select_edition(manuscript: Manuscript, spec: EditionSpec, language: str) -> 
         left_out_sections=tuple(s.rel for s in texts.sections if s.rel not in seen),
         left_out_recommendations=tuple(r.id for r in texts.recommendations if r.id not in rec_ids),
         include_recommendations_appendix="recommendations" in spec.contents,
-        all_recommendation_ids=frozenset(r.id for r in texts.recommendations),
     )
 
 

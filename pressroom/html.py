@@ -101,7 +101,6 @@ def render_page(edition: Edition, styles: Path, media: str, report_pages: dict |
         return data_uri(figure_svg)
 
     sections, rec_html = render_fragments(edition, "print" if media == "print" else "web", figure_uri)
-    typo = typography_for(edition.language)
     rubrics = [
         {"rubric": r, "recs": [x for x in edition.recommendations if x.rubric == r.id]}
         for r in pub.rubrics

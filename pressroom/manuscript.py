@@ -8,7 +8,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from . import config
-from .errors import BuildError, Problem, Problems, describe, expected, suggest
+from .errors import BuildError, Problems, describe, expected, suggest
 from .frontmatter import SourceText, read_source
 from .markdown import lint_markdown
 from .model import Manuscript, Publication, Recommendation, Section, Texts
@@ -252,8 +252,3 @@ def _edition_takes(e, r: Recommendation) -> bool:
     if isinstance(e.recommendations, tuple):
         return r.id in e.recommendations
     return False
-
-
-def problems_of(exc: BuildError) -> list[Problem]:
-    """The problems carried by a BuildError (helper for callers that merge them)."""
-    return list(exc.problems)

@@ -168,10 +168,6 @@ class Texts:
     recommendations: tuple[Recommendation, ...]
     """Recommendations in appendix order."""
 
-    def section(self, rel: str) -> Section | None:
-        """The section whose source is `rel`, if any."""
-        return next((s for s in self.sections if s.rel == rel), None)
-
 
 @dataclass(frozen=True)
 class EditionSpec:
@@ -249,8 +245,6 @@ class Edition:
     """Recommendation ids not included."""
     include_recommendations_appendix: bool
     """Whether the recommendations are set as a block (appendix or brief list)."""
-    all_recommendation_ids: frozenset = frozenset()
-    """Every recommendation id of the manuscript (for links to ones left out)."""
 
     @property
     def id(self) -> str:
@@ -275,21 +269,3 @@ class RenderedHTML:
     """Stylesheets to apply (print) or link (web)."""
     media: str
     """`print` or `screen`."""
-
-
-@dataclass(frozen=True)
-class PdfArtifact:
-    """A PDF written to the output folder."""
-
-    edition_id: str
-    """Edition output name."""
-    path: Path
-    """The file."""
-    pages: int
-    """Page count."""
-    sha256: str
-    """Hash of the file."""
-    anchors: dict = field(hash=False)
-    """Anchor id to printed page label (`US-2` -> `42`)."""
-    overflow: str | None = None
-    """For budgeted editions: the heading or recommendation where the budget ran out."""

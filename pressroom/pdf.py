@@ -142,11 +142,6 @@ def captured_weasyprint_log():
         wlog.propagate = old_propagate
 
 
-IGNORED_WARNINGS = (
-    "Ignored `hyphens",  # never produced by our sheets; guard for older WeasyPrint
-)
-
-
 def layout(html: str, base_dir: Path, stylesheets: tuple[Path, ...], allowed: list[Path],
            source: str, cache_dir: Path) -> LaidOut:
     """Lay out an HTML document with WeasyPrint under pressroom's rules."""

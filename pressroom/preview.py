@@ -91,7 +91,6 @@ class Preview:
         self.root, self.styles, self.out, self.port, self.interval = root, styles, out, port, interval
         self.state = PreviewState()
         self.stop = threading.Event()
-        self._pdf_lock = threading.Lock()
         self._pdf_again = threading.Event()
 
     def rebuild(self) -> None:

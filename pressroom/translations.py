@@ -22,7 +22,7 @@ def translation_path(root: Path, lang: str, rel: str) -> Path:
     return root / lang / rel
 
 
-def _status(p: Problems, path: Path, meta, source_hash: str, rel: str, missing_is_error: bool) -> None:
+def _status(p: Problems, path: Path, meta, source_hash: str, rel: str) -> None:
     recorded = meta.get("source_sha256")
     if recorded is None:
         p.warning(path, meta.line or 1, f"translation does not record its English source (expected "
@@ -84,7 +84,7 @@ def load_translation(root: Path, lang: str, base: Texts, p: Problems) -> Texts |
         if src.meta.get("id", s.id if s.kind != "brief" else None) not in (s.id, None) and s.kind != "brief":
             p.error(path, src.meta.line_of("id"), f"translated id {_shown(src.meta.get('id'))} differs from the original "
                                                   f"(expected id: {s.id}; ids never change in translation)")
-        _status(p, path, src.meta, s.sha256, s.rel, True)
+        _status(p, path, src.meta, s.sha256, s.rel)
         title = _text(p, path, src.meta, "title", s.title, required=True)
         short = _text(p, path, src.meta, "short_title", "", required=False) or title
         sections.append(replace(s, title=str(title).strip(), short_title=str(short).strip(), path=path,
@@ -111,29 +111,11 @@ def load_translation(root: Path, lang: str, base: Texts, p: Problems) -> Texts |
             what = f"id {_shown(got)} differs from the original" if got is not None else "has no 'id'"
             p.error(path, src.meta.line_of("id"),
                     f"translated recommendation {what} (expected id: {r.id}; ids never change in translation)")
-        _status(p, path, src.meta, r.sha256, rel, True)
+        _status(p, path, src.meta, r.sha256, rel)
         recs.append(replace(r, title=_text(p, path, src.meta, "title", r.title, required=False),
                             summary=_text(p, path, src.meta, "summary", r.summary, required=False),
                             body=src.body, path=path, body_line=src.body_line, sha256=sha256_text(src.raw)))
     return Texts(lang, publication, tuple(sections), tuple(recs))
-
-
-def translation_status(root: Path, lang: str, base: Texts) -> tuple[list[Path], list[Path]]:
-    """(missing, stale) translation files, for `check`."""
-    missing, stale = [], []
-    rels = [s.rel for s in base.sections] + [f"recommendations/{r.path.name}" for r in base.recommendations]
-    hashes = [s.sha256 for s in base.sections] + [r.sha256 for r in base.recommendations]
-    for rel, h in zip(rels, hashes):
-        path = translation_path(root, lang, rel)
-        if not path.is_file():
-            missing.append(path)
-            continue
-        try:
-            if read_source(path).meta.get("source_sha256") != h:
-                stale.append(path)
-        except BuildError:
-            stale.append(path)
-    return missing, stale
 
 
 def sign_off(root: Path, translated: Path) -> str:
