@@ -56,6 +56,24 @@ def _text(p: Problems, path: Path, meta, key: str, fallback: str, required: bool
     return value.strip()
 
 
+def _read_translation(p: Problems, path: Path, rel: str, lang: str, allowed: set[str], where: str):
+    """The translated file's source, or None (with the problem recorded) when missing or unreadable."""
+    if not path.is_file():
+        p.error(path, None, f"missing translation of {rel} (expected a {lang} file at this path)")
+        return None
+    try:
+        src = read_source(path)
+    except BuildError as exc:
+        p.extend(exc.problems)
+        return None
+    note = "; rubric, country and audiences come from the original" if where else ""
+    for key in src.meta:
+        if key not in allowed:
+            p.error(path, src.meta.line_of(key), f"unknown front matter key '{key}'{where}"
+                    f"{suggest(str(key), allowed)} (expected {expected(allowed)}{note})")
+    return src
+
+
 def load_translation(root: Path, lang: str, base: Texts, p: Problems) -> Texts | None:
     """The texts in `lang`; a missing file is an error naming it, a stale one a warning."""
     tree = root / lang
@@ -69,18 +87,9 @@ def load_translation(root: Path, lang: str, base: Texts, p: Problems) -> Texts |
     sections: list[Section] = []
     for s in base.sections:
         path = translation_path(root, lang, s.rel)
-        if not path.is_file():
-            p.error(path, None, f"missing translation of {s.rel} (expected a {lang} file at this path)")
+        src = _read_translation(p, path, s.rel, lang, SECTION_TRANSLATION_KEYS, "")
+        if src is None:
             continue
-        try:
-            src = read_source(path)
-        except BuildError as exc:
-            p.extend(exc.problems)
-            continue
-        for key in src.meta:
-            if key not in SECTION_TRANSLATION_KEYS:
-                p.error(path, src.meta.line_of(key), f"unknown front matter key '{key}'"
-                        f"{suggest(str(key), SECTION_TRANSLATION_KEYS)} (expected {expected(SECTION_TRANSLATION_KEYS)})")
         if src.meta.get("id", s.id if s.kind != "brief" else None) not in (s.id, None) and s.kind != "brief":
             p.error(path, src.meta.line_of("id"), f"translated id {_shown(src.meta.get('id'))} differs from the original "
                                                   f"(expected id: {s.id}; ids never change in translation)")
@@ -93,19 +102,10 @@ def load_translation(root: Path, lang: str, base: Texts, p: Problems) -> Texts |
     for r in base.recommendations:
         rel = f"recommendations/{r.path.name}"
         path = translation_path(root, lang, rel)
-        if not path.is_file():
-            p.error(path, None, f"missing translation of {rel} (expected a {lang} file at this path)")
+        src = _read_translation(p, path, rel, lang, TRANSLATED_RECOMMENDATION_KEYS,
+                                " in a translated recommendation")
+        if src is None:
             continue
-        try:
-            src = read_source(path)
-        except BuildError as exc:
-            p.extend(exc.problems)
-            continue
-        for key in src.meta:
-            if key not in TRANSLATED_RECOMMENDATION_KEYS:
-                p.error(path, src.meta.line_of(key), f"unknown front matter key '{key}' in a translated recommendation"
-                        f"{suggest(str(key), TRANSLATED_RECOMMENDATION_KEYS)} (expected {expected(TRANSLATED_RECOMMENDATION_KEYS)}; "
-                        "rubric, country and audiences come from the original)")
         if src.meta.get("id") != r.id:
             got = src.meta.get("id")
             what = f"id {_shown(got)} differs from the original" if got is not None else "has no 'id'"
