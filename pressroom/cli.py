@@ -105,6 +105,7 @@ def cmd_build(args) -> int:
     t0 = time.perf_counter()
     status = None
     active: set[str] = set()
+    counts = {"done": 0, "total": 0}
     if not args.quiet:
         status = console.status("Reading the manuscript…")
         status.start()
@@ -112,6 +113,11 @@ def cmd_build(args) -> int:
     def progress(edition, state, result=None):
         if status is None:
             return
+        if state == "plan":
+            counts["total"] = result
+            return
+        if state in ("done", "reused", "failed"):
+            counts["done"] += 1
         if state == "start":
             active.add(edition.id)
         elif state == "done":
@@ -122,7 +128,8 @@ def cmd_build(args) -> int:
         elif state == "failed":
             active.discard(edition.id)
             console.print(f"  [red]✗[/] {edition.id}")
-        status.update("Rendering " + ", ".join(sorted(active)) + "…" if active else "Writing…")
+        where = f" ({counts['done']} of {counts['total']} editions done)"
+        status.update("Rendering " + ", ".join(sorted(active)) + "…" + where if active else "Writing…")
 
     try:
         result = build(opts, progress)

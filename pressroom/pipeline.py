@@ -343,6 +343,8 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
     problems: list[Problem] = []
     results: list[EditionResult] = []
     report_pages: dict[str, dict] = {}
+    if progress:
+        progress(None, "plan", len(editions))
     for phase in ("report", "brief"):
         batch = [e for e in editions if e.spec.kind == phase]
         done, errs = _render_phase(m, batch, report_pages, cache, jobs, opts, progress)
