@@ -98,11 +98,13 @@ def build_report_pdf(m: Manuscript, edition: Edition, cache: Path) -> EditionRes
     laid = layout(page.html, m.root, page.stylesheets, [m.root, m.styles], _source(m, edition), cache)
     first = next((s.id for s in edition.sections if s.kind == "chapter"), None)
     first_index = laid.anchor_pages.get(first) if first else None
-    data = add_page_labels(write_pdf(laid, page.html), first_index)
-    ensure_accessible(data, _source(m, edition))
+    raw, pages = write_pdf(laid, page.html), laid.pages
     anchors = {a: page_label(i, first_index) for a, i in laid.anchor_pages.items()}
-    entry = _entry(edition, "pdf", output_name(edition, "pdf"), data, laid.pages)
-    return EditionResult(edition, (Output(entry["path"], data, entry),), laid.pages,
+    del laid  # the laid-out document is large: let it go before pypdf reads the PDF again
+    data = add_page_labels(raw, first_index)
+    ensure_accessible(data, _source(m, edition))
+    entry = _entry(edition, "pdf", output_name(edition, "pdf"), data, pages)
+    return EditionResult(edition, (Output(entry["path"], data, entry),), pages,
                          time.perf_counter() - t0, anchors)
 
 
@@ -126,10 +128,12 @@ def build_brief_pdf(m: Manuscript, edition: Edition, report_pages: dict, cache: 
         if not allow_overflow:
             raise BuildError([problem])
         warnings.append(problem)
-    data = add_page_labels(write_pdf(laid, page.html), None)
+    raw, pages = write_pdf(laid, page.html), laid.pages
+    del laid
+    data = add_page_labels(raw, None)
     ensure_accessible(data, _source(m, edition))
-    entry = _entry(edition, "pdf", output_name(edition, "pdf"), data, laid.pages)
-    return EditionResult(edition, (Output(entry["path"], data, entry),), laid.pages,
+    entry = _entry(edition, "pdf", output_name(edition, "pdf"), data, pages)
+    return EditionResult(edition, (Output(entry["path"], data, entry),), pages,
                          time.perf_counter() - t0, {}, tuple(warnings))
 
 
