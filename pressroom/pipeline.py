@@ -277,15 +277,11 @@ def build(opts: BuildOptions, progress=None) -> BuildResult:
     elif opts.out.exists():
         raise BuildError([Problem(SourceLocation.of(opts.out), "cannot write the output: it is a file "
                                   "(expected a folder, or a path where one can be made)")])
-    manuscript = load_manuscript(opts.manuscript, opts.styles, _languages_needed(opts))
-    if opts.edition and opts.edition not in {e.id for e in manuscript.editions}:
-        from .errors import suggest
-        known = [e.id for e in manuscript.editions]
-        raise BuildError([Problem(SourceLocation("--edition"), f"unknown edition '{opts.edition}'"
-                                  f"{suggest(opts.edition, known)} (expected one of: {', '.join(known)})")])
+    # Only the languages asked for must load (all when none is).
+    manuscript = load_manuscript(opts.manuscript, opts.styles, opts.languages)
+    check_request(manuscript, opts)
     if opts.strict and manuscript.warnings:
         raise BuildError(manuscript.warnings)
-    check_languages(manuscript, opts)
     editions = editions_to_build(manuscript, opts.edition, opts.languages)
     with pinned_timestamps(manuscript.publication.date):
         results = render_all(manuscript, editions, opts, progress)
@@ -303,9 +299,14 @@ def build(opts: BuildOptions, progress=None) -> BuildResult:
     return BuildResult(tuple(results), manifest, warnings)
 
 
-def check_languages(m: Manuscript, opts: BuildOptions) -> None:
-    """`--language` must name a declared language, and one the chosen edition is made in."""
+def check_request(m: Manuscript, opts: BuildOptions) -> None:
+    """`--edition` must name a declared edition, `--language` a declared language, and one the
+    chosen edition is made in."""
     from .errors import suggest
+    known = [e.id for e in m.editions]
+    if opts.edition and opts.edition not in known:
+        raise BuildError([Problem(SourceLocation("--edition"), f"unknown edition '{opts.edition}'"
+                                  f"{suggest(opts.edition, known)} (expected one of: {', '.join(known)})")])
     declared = m.publication.languages
     problems = [Problem(SourceLocation("--language"), f"unknown language '{lang}'{suggest(lang, declared)} "
                         f"(expected one of: {', '.join(declared)})")
@@ -317,11 +318,6 @@ def check_languages(m: Manuscript, opts: BuildOptions) -> None:
                                     f"{', '.join(spec.languages)} only (asked for {', '.join(opts.languages)})"))
     if problems:
         raise BuildError(problems)
-
-
-def _languages_needed(opts: BuildOptions) -> tuple[str, ...] | None:
-    """Languages whose texts must load: those asked for (all when none is)."""
-    return opts.languages
 
 
 def _keep_previous_entries(out: Path, entries: list[dict]) -> list[dict]:
