@@ -47,6 +47,7 @@ LABELS = {
         "epigraph": "Epigraph",
         "cover": "Cover",
         "at_a_glance": "What this brief asks of you",
+        "colon": ": ",
     },
     "fr": {
         "contents": "Table des matières",
@@ -64,7 +65,7 @@ LABELS = {
         "country_US": "États-Unis",
         "country_CA": "Canada",
         "country_both": "Canada et États-Unis",
-        "for": "À l’intention de :",
+        "for": "À l’intention de\u202f:",
         "colophon": "Colophon",
         "published_by": "Publié par",
         "version": "Version",
@@ -77,7 +78,7 @@ LABELS = {
         "brief_lead": "Une note d’information tirée du rapport",
         "web_pdf": "Télécharger le PDF",
         "matrix_title": "Recommandations par rubrique et par destinataire",
-        "matrix_note": "Chaque case compte les recommandations d’une rubrique adressées à un destinataire ; une recommandation peut en viser plusieurs.",
+        "matrix_note": "Chaque case compte les recommandations d’une rubrique adressées à un destinataire\u202f; une recommandation peut en viser plusieurs.",
         "skip": "Aller au texte",
         "back_to_contents": "Table des matières",
         "prepared_for": "Exemplaire préparé pour {name}, {title}, {office}",
@@ -87,6 +88,7 @@ LABELS = {
         "epigraph": "Épigraphe",
         "cover": "Couverture",
         "at_a_glance": "Ce que cette note vous demande",
+        "colon": "\u202f: ",
     },
 }
 
