@@ -699,7 +699,8 @@ def send_all(batch: Batch, copies: list[Made], opts: Options, root: Path, progre
                 for attempt in range(opts.retries + 1):
                     ledger.attempt(ids)
                     try:
-                        response = mailer.send(msg, opts.sender.addr_spec, r.email)
+                        response = mailer.send(msg, opts.sender.addr_spec, r.email,
+                                               on_transmitted=lambda: ledger.transmitted(ids))
                         status = SENT
                     except UncertainError as exc:
                         status, response = UNCERTAIN, exc.response

@@ -86,7 +86,9 @@ class Ledger:
         same = [status for sha, status in rows if sha == key.sha256]
         if SENT in same:
             return SENT
-        if same and same[-1] in ("sending", UNCERTAIN):
+        # `sending` means the run stopped before the whole message reached the server, which then
+        # delivers nothing: safe to send. `uncertain` means it had the whole message.
+        if same and same[-1] == UNCERTAIN:
             return UNCERTAIN
         if any(status == SENT for sha, status in rows if sha != key.sha256):
             return CHANGED
@@ -112,6 +114,13 @@ class Ledger:
             self.db.execute("BEGIN")
             self.db.executemany("UPDATE sends SET status = 'sending', attempts = attempts + 1 WHERE id = ?",
                                 [(i,) for i in ids])
+
+    def transmitted(self, ids: list[int]) -> None:
+        """Record that the server has the whole message and its answer is awaited: from here on, a
+        run that stops cannot know whether the message was delivered."""
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("UPDATE sends SET status = 'uncertain' WHERE id = ?", [(i,) for i in ids])
 
     def result(self, ids: list[int], status: str, response: str) -> None:
         """Record how an attempt ended: `sent`, `failed` (not delivered) or `uncertain`."""

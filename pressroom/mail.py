@@ -280,8 +280,10 @@ class Mailer:
         answer = self._answer(code, text)
         return TransientError(answer) if 400 <= code < 500 else PermanentError(answer)
 
-    def send(self, msg: EmailMessage, sender: str, recipient: str) -> str:
-        """One attempt to send `msg`; the server's final answer, or a SendError saying what happened."""
+    def send(self, msg: EmailMessage, sender: str, recipient: str, on_transmitted=None) -> str:
+        """One attempt to send `msg`; the server's final answer, or a SendError saying what happened.
+
+        `on_transmitted` is called once the server has the whole message, before its answer."""
         if self.smtp is None:
             self.connect()
         smtp = self.smtp
@@ -305,6 +307,8 @@ class Mailer:
             raise ConnectionFailed(redact(f"connection lost before the message was complete: {exc}",
                                           self.settings.password)) from None
         # From here the server has the whole message: a broken connection leaves its fate unknown.
+        if on_transmitted is not None:
+            on_transmitted()
         try:
             code, text = smtp.getreply()
         except (OSError, smtplib.SMTPException) as exc:

@@ -21,11 +21,12 @@ RECIPIENTS = ["ada@example.org", "emile.roy@example.org", "grace@example.com", "
 
 
 class SlowHandler(Handler):
-    """Takes its time over each message, so that a kill lands in the middle of the batch."""
+    """Takes its time before each message, so that a kill lands in the middle of the batch."""
 
-    async def handle_DATA(self, server, session, envelope):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         await asyncio.sleep(0.4)
-        return await super().handle_DATA(server, session, envelope)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
 
 @pytest.mark.parametrize("after", [1, 3])
