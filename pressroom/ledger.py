@@ -86,8 +86,8 @@ class Ledger:
         same = [status for sha, status in rows if sha == key.sha256]
         if SENT in same:
             return SENT
-        # `sending` means the run stopped before the whole message reached the server, which then
-        # delivers nothing: safe to send. `uncertain` means it had the whole message.
+        # `sending` means the run stopped before the message's final line was sent, so the server
+        # delivered nothing: safe to send. `uncertain` means it may have had the whole message.
         if same and same[-1] == UNCERTAIN:
             return UNCERTAIN
         if any(status == SENT for sha, status in rows if sha != key.sha256):
@@ -116,8 +116,8 @@ class Ledger:
                                 [(i,) for i in ids])
 
     def transmitted(self, ids: list[int]) -> None:
-        """Record that the server has the whole message and its answer is awaited: from here on, a
-        run that stops cannot know whether the message was delivered."""
+        """Record that all but the final line of the message is with the server: from here on, a run
+        that stops cannot know whether the message was delivered."""
         with self.db:
             self.db.execute("BEGIN")
             self.db.executemany("UPDATE sends SET status = 'uncertain' WHERE id = ?", [(i,) for i in ids])

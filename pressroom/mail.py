@@ -283,7 +283,8 @@ class Mailer:
     def send(self, msg: EmailMessage, sender: str, recipient: str, on_transmitted=None) -> str:
         """One attempt to send `msg`; the server's final answer, or a SendError saying what happened.
 
-        `on_transmitted` is called once the server has the whole message, before its answer."""
+        `on_transmitted` is called when everything but the final dot line has been sent: a run that
+        stops before that call sent nothing; after it, the message may have been delivered."""
         if self.smtp is None:
             self.connect()
         smtp = self.smtp
@@ -299,17 +300,21 @@ class Mailer:
             code, text = smtp.docmd("DATA")
             if code != 354:
                 raise self._refused(code, text)
-            smtp.send(payload)
+            # All but the final dot line: until it arrives the server can deliver nothing, so the
+            # mark below is committed while a stop still means "not sent".
+            smtp.send(payload[:-3])
         except SendError:
             raise
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
             raise ConnectionFailed(redact(f"connection lost before the message was complete: {exc}",
                                           self.settings.password)) from None
-        # From here the server has the whole message: a broken connection leaves its fate unknown.
         if on_transmitted is not None:
             on_transmitted()
+        # From the final line on, the server may have the whole message: a broken connection leaves
+        # its fate unknown.
         try:
+            smtp.send(payload[-3:])
             code, text = smtp.getreply()
         except (OSError, smtplib.SMTPException) as exc:
             self._drop()
