@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import asdict
@@ -16,14 +17,15 @@ TOOLS = ("weasyprint", "pypdf", "markdown", "jinja2", "pydyf", "tinycss2", "font
          "fontpkg-source-serif-4", "fontpkg-source-sans-3", "babel")
 
 
-def _versions() -> list[str]:
+@functools.lru_cache(maxsize=1)
+def _versions() -> tuple[str, ...]:
     out = [f"pressroom {__version__}"]
     for name in TOOLS:
         try:
             out.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             out.append(f"{name} -")
-    return out
+    return tuple(out)
 
 
 def _tree_hash(folder: Path) -> str:
@@ -38,6 +40,7 @@ RENDERING_MODULES = ("config", "editions", "figures", "frontmatter", "html", "i1
                      "model", "pdf", "pipeline", "postprocess", "translations", "yamlfile")
 
 
+@functools.lru_cache(maxsize=1)
 def _code_hash() -> str:
     """The code that shapes an output: a change to the renderer is a change to every output.
     (The command line, the checker or the distribution code do not count.)"""

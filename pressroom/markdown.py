@@ -280,7 +280,6 @@ class _FinishTree(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         ctx = self.ctx
-        parents = {c: p for p in root.iter() for c in p}
         # Heading ids, unique within the publication thanks to the section prefix.
         used: set[str] = set()
         for el in root.iter():
@@ -351,7 +350,7 @@ class _FinishTree(Treeprocessor):
                     parent.insert(i, span)
                 elif a.tag == "a" and re.match(r"^#[A-Z]{2}-\d+$", a.get("href", "")):
                     a.set("class", (a.get("class", "") + " xref-rec").strip())
-        self._footnotes(root, parents)
+        self._footnotes(root)
         if ctx.heading_shift:
             for el in root.iter():
                 if len(el.tag) == 2 and el.tag[0] == "h" and el.tag[1].isdigit():
@@ -365,12 +364,12 @@ class _FinishTree(Treeprocessor):
                 if el.tail:
                     el.tail = ctx.typography(el.tail)
 
-    def _footnotes(self, root: etree.Element, parents) -> None:
+    def _footnotes(self, root: etree.Element) -> None:
         ctx = self.ctx
         div = next((d for d in root.iter("div") if d.get("class") == "footnote"), None)
         if div is None:
             return
-        parents = {c: p for p in root.iter() for c in p}
+        parents = {c: p for p in root.iter() for c in p}  # the tree as the steps above left it
         items = {li.get("id"): li for li in div.iter("li")}
         prefix = ctx.section_id
         if ctx.footnotes == "print":
