@@ -12,9 +12,19 @@ HEADING_RE = re.compile(r"^/H([1-6])$")
 
 def check_pdf(data: bytes) -> list[str]:
     """Problems found in a PDF's bytes (empty when it passes every check)."""
-    problems: list[str] = []
     r = PdfReader(BytesIO(data))
-    root = r.trailer["/Root"]
+    return check_document(r.trailer["/Root"], r.metadata, r.pages)
+
+
+def check_writer(writer) -> list[str]:
+    """The same checks on a pypdf writer's objects, just before they are written (saves reading
+    back a file whose every object the writer holds)."""
+    return check_document(writer._root_object, writer.metadata, writer.pages)  # noqa: SLF001
+
+
+def check_document(root, metadata, pages) -> list[str]:
+    """Problems found in a document's catalogue, information and pages."""
+    problems: list[str] = []
     mark = root.get("/MarkInfo")
     if not mark or not bool(mark.get_object().get("/Marked")):
         problems.append("not tagged (/MarkInfo /Marked is not true)")
@@ -23,7 +33,7 @@ def check_pdf(data: bytes) -> list[str]:
     lang = str(root.get("/Lang", ""))
     if not LANG_RE.match(lang):
         problems.append(f"document language missing or invalid (/Lang {lang!r})")
-    info_title = (r.metadata or {}).get("/Title")
+    info_title = (metadata or {}).get("/Title")
     if not info_title:
         problems.append("no document title (/Title)")
     prefs = root.get("/ViewerPreferences")
@@ -35,7 +45,7 @@ def check_pdf(data: bytes) -> list[str]:
         problems.append("no dc:title in the XMP metadata")
     if "/StructTreeRoot" in root:
         problems += _check_structure(root["/StructTreeRoot"].get_object())
-    problems += _check_fonts_and_links(r)
+    problems += _check_fonts_and_links(pages)
     return problems
 
 
@@ -71,10 +81,10 @@ def _check_structure(tree) -> list[str]:
     return problems
 
 
-def _check_fonts_and_links(r: PdfReader) -> list[str]:
+def _check_fonts_and_links(pages) -> list[str]:
     problems: list[str] = []
     seen_fonts: set = set()
-    for number, page in enumerate(r.pages, 1):
+    for number, page in enumerate(pages, 1):
         resources = page.get("/Resources")
         fonts = resources.get_object().get("/Font", {}) if resources else {}
         for font in fonts.get_object().values() if hasattr(fonts, "get_object") else fonts.values():

@@ -36,8 +36,8 @@ def _tree_hash(folder: Path) -> str:
     return h.hexdigest()
 
 
-RENDERING_MODULES = ("config", "editions", "figures", "frontmatter", "html", "i18n", "manuscript", "markdown",
-                     "model", "pdf", "pipeline", "postprocess", "translations", "yamlfile")
+RENDERING_MODULES = ("assemble", "config", "editions", "figures", "frontmatter", "html", "i18n", "manuscript", "markdown",
+                     "model", "parts", "pdf", "pipeline", "postprocess", "stamp", "translations", "yamlfile")
 
 
 @functools.lru_cache(maxsize=1)
@@ -105,5 +105,42 @@ class OutputCache:
             for rel, data in files.items():
                 atomic_write(folder / "files" / rel, data)
             atomic_write(folder / "result.json", json.dumps({**meta, "files": list(files)}).encode())
+        except OSError:
+            pass
+
+
+def parts_common_key(m: Manuscript) -> str:
+    """What every part of the report depends on besides its HTML: versions, code, styles, images."""
+    payload = {"versions": _versions(), "code": _code_hash(), "styles": _tree_hash(m.styles),
+               "images": _images_hash(m.root), "parts": 1}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+class PartCache:
+    """Laid-out parts of the report under `<out>/.cache/parts/`: the PDF each was laid out in
+    (`units/<sha256>.pdf`, shared by the parts laid out together) and where in it (`<key>.json`)."""
+
+    def __init__(self, out: Path):
+        self.root = out / ".cache" / "parts"
+
+    def load(self, key: str):
+        """(LaidPart, PDF bytes) for a part key, or None."""
+        from .parts import LaidPart
+        try:
+            part = LaidPart.from_meta(json.loads((self.root / f"{key}.json").read_text()))
+            data = (self.root / "units" / f"{part.unit}.pdf").read_bytes()
+        except (OSError, ValueError, KeyError):
+            return None
+        if hashlib.sha256(data).hexdigest() != part.unit:
+            return None
+        return part, data
+
+    def store(self, unit) -> None:
+        """Keep a laid-out unit and its parts; a failure to cache is not a failure to build."""
+        from .pdf import atomic_write
+        try:
+            atomic_write(self.root / "units" / f"{unit.parts[0].unit}.pdf", unit.pdf)
+            for part in unit.parts:
+                atomic_write(self.root / f"{part.key}.json", json.dumps(part.meta()).encode())
         except OSError:
             pass

@@ -105,6 +105,7 @@ def cmd_build(args) -> int:
     t0 = time.perf_counter()
     status = None
     active: set[str] = set()
+    steps: dict[str, str] = {}
     counts = {"done": 0, "total": 0}
     if not args.quiet:
         status = console.status("Reading the manuscript…")
@@ -120,6 +121,8 @@ def cmd_build(args) -> int:
             counts["done"] += 1
         if state == "start":
             active.add(edition.id)
+        elif state == "step":  # parts of the report laid out so far
+            steps[edition.id] = f" {result[0]}/{result[1]} parts"
         elif state == "done":
             active.discard(edition.id)
             console.print(f"  [green]✓[/] {edition.id:<22} {result.pages:>4} pages  {result.seconds:6.1f} s")
@@ -129,7 +132,8 @@ def cmd_build(args) -> int:
             active.discard(edition.id)
             console.print(f"  [red]✗[/] {edition.id}")
         where = f" ({counts['done']} of {counts['total']} editions done)"
-        status.update("Rendering " + ", ".join(sorted(active)) + "…" + where if active else "Writing…")
+        status.update("Rendering " + ", ".join(a + steps.get(a, "") for a in sorted(active)) + "…" + where
+                      if active else "Writing…")
 
     try:
         result = build(opts, progress)

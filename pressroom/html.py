@@ -135,9 +135,25 @@ def render_page(edition: Edition, styles: Path, media: str, report_pages: dict |
         pdf_name=pdf_name,
         generator=f"pressroom {__version__}",
         page_size=pub.page_size,
+        page_of=page_placeholder,
+        part_break=part_break,
     )
     sheet = edition.spec.stylesheet if media == "print" else "screen.css"
     return RenderedHTML(edition, html, (styles / sheet,), media)
+
+
+PAGE_PLACEHOLDER = re.compile(r"@@page:([A-Za-z0-9_.:-]+)@@")
+
+
+def page_placeholder(anchor: str) -> str:
+    """Where the printed page number of `anchor` goes: the report's parts are laid out apart, so the
+    numbers are known only once the chapters are (see pressroom.parts.fill_page_numbers)."""
+    return f"@@page:{anchor}@@"
+
+
+def part_break(part: str) -> Markup:
+    """The mark between two parts of the report that are laid out apart (see pressroom.parts)."""
+    return Markup(f"<!--pressroom:part {part}-->")
 
 
 def split_at_second_heading(fragment: Markup) -> tuple[Markup, Markup]:

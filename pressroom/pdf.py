@@ -114,6 +114,8 @@ class LaidOut:
     """For each page, the anchor ids that start on it, in order."""
     fetcher: object = None
     """The URL fetcher, whose refusals are checked again when the PDF is written (attachments)."""
+    page_kinds: tuple = ()
+    """For each page, (name of the @page rule it took, or "", whether it is a blank page)."""
 
 
 class _Capture(logging.Handler):
@@ -170,13 +172,15 @@ def layout(html: str, base_dir: Path, stylesheets: tuple[Path, ...], allowed: li
             log.debug("weasyprint: %s", msg)
     if problems:
         raise BuildError(problems)
-    anchor_pages, page_anchors = {}, []
+    anchor_pages, page_anchors, kinds = {}, [], []
     for i, page in enumerate(doc.pages):
         names = list(page.anchors)
         page_anchors.append(tuple(names))
         for name in names:
             anchor_pages.setdefault(name, i)
-    return LaidOut(doc, len(doc.pages), anchor_pages, tuple(page_anchors), fetcher)
+        page_type = page._page_box.page_type  # noqa: SLF001 - the only place WeasyPrint keeps it
+        kinds.append((page_type.name or "", bool(page_type.blank)))
+    return LaidOut(doc, len(doc.pages), anchor_pages, tuple(page_anchors), fetcher, tuple(kinds))
 
 
 def write_pdf(laid: LaidOut, identifier: str) -> bytes:

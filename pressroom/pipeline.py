@@ -90,22 +90,115 @@ def output_name(edition: Edition, ext: str) -> str:
 
 
 def build_report_pdf(m: Manuscript, edition: Edition, cache: Path) -> EditionResult:
-    """Render the full report: HTML, layout, page labels."""
-    from .pdf import layout, write_pdf
-    from .postprocess import add_page_labels, page_label
+    """Render the full report here, part after part, without the part cache (see ReportJob for the
+    build's way: parts in parallel, cached)."""
+    from .cache import parts_common_key
+    from .parts import layout_unit
     t0 = time.perf_counter()
-    page = render_page(edition, m.styles, "print")
-    laid = layout(page.html, m.root, page.stylesheets, [m.root, m.styles], _source(m, edition), cache)
-    first = next((s.id for s in edition.sections if s.kind == "chapter"), None)
-    first_index = laid.anchor_pages.get(first) if first else None
-    raw, pages = write_pdf(laid, page.html), laid.pages
-    anchors = {a: page_label(i, first_index) for a, i in laid.anchor_pages.items()}
-    del laid  # the laid-out document is large: let it go before pypdf reads the PDF again
-    data = add_page_labels(raw, first_index)
-    ensure_accessible(data, _source(m, edition))
-    entry = _entry(edition, "pdf", output_name(edition, "pdf"), data, pages)
-    return EditionResult(edition, (Output(entry["path"], data, entry),), pages,
-                         time.perf_counter() - t0, anchors)
+    job = ReportJob(m, edition, parts_common_key(m), None, cache)
+    units = [layout_unit(*job.unit_args(chosen)) for chosen in job.units()]
+    for unit in units:
+        job.add_unit(unit)
+    job.add_unit(layout_unit(*job.unit_args([job.front_part()])))
+    r = job.assemble(with_web=False)
+    return EditionResult(r.edition, r.outputs, r.pages, time.perf_counter() - t0, r.anchors)
+
+
+class ReportJob:
+    """The full report, built part by part: the parts whose key is cached are taken as they are,
+    the others laid out (each alone, in parallel), then the front matter with
+    the chapters' page numbers, then everything joined (pressroom.parts, pressroom.assemble)."""
+
+    def __init__(self, m: Manuscript, edition: Edition, common_key: str, part_cache, scratch: Path):
+        from .parts import part_key, split_report
+        self.m, self.edition, self.scratch, self.part_cache = m, edition, scratch, part_cache
+        self.t0 = time.perf_counter()
+        self.page = render_page(edition, m.styles, "print")
+        self.split = split_report(self.page.html)
+        self.common = common_key
+        self.keys = {p.name: part_key(common_key, self.split.head, p) for p in self.split.body}
+        self.laid: dict[str, object] = {}
+        self.pdfs: dict[str, bytes] = {}
+        self.front = None
+        self.reused_parts = 0
+        self.new_units: list = []
+        if part_cache is not None:
+            for p in self.split.body:
+                hit = part_cache.load(self.keys[p.name])
+                if hit is not None:
+                    self._keep(*hit)
+                    self.reused_parts += 1
+
+    def _keep(self, part, pdf: bytes) -> None:
+        self.laid[part.name] = part
+        self.pdfs[part.unit] = pdf
+
+    @property
+    def source(self) -> str:
+        return _source(self.m, self.edition)
+
+    def units(self) -> list:
+        """Body parts still to lay out, one document each."""
+        from .parts import group_units
+        return group_units([p for p in self.split.body if p.name not in self.laid])
+
+    def unit_args(self, chosen) -> tuple:
+        """Arguments of pressroom.parts.layout_unit for some parts."""
+        keys = dict(self.keys)
+        if self.front is not None:
+            keys["front"] = self.front[1]
+        return (self.split, chosen, keys, self.m.root, self.page.stylesheets, [self.m.root, self.m.styles],
+                self.source, self.scratch)
+
+    def add_unit(self, unit) -> None:
+        """Take a laid-out unit's parts (and keep them in the cache)."""
+        for part in unit.parts:
+            if part.name == "front":
+                self.front = (part, part.key)
+            self._keep(part, unit.pdf)
+        self.new_units.append(unit)
+
+    def keep_new_parts(self) -> None:
+        """Cache the parts laid out for this report, once it has been built: a failed build leaves
+        nothing in the output folder, not even in the cache."""
+        if self.part_cache is not None:
+            for unit in self.new_units:
+                self.part_cache.store(unit)
+
+    def body_ready(self) -> bool:
+        return all(p.name in self.laid for p in self.split.body)
+
+    def front_part(self):
+        """The front matter with the chapters' page numbers; None when the cache has it."""
+        from .parts import Part, body_labels, fill_page_numbers, part_key
+        labels = body_labels([self.laid[p.name] for p in self.split.body])
+        front = Part("front", fill_page_numbers(self.split.front.html, labels, self.source))
+        key = part_key(self.common, self.split.head, front)
+        self.front = (None, key)
+        self.keys["front"] = key
+        hit = self.part_cache.load(key) if self.part_cache is not None else None
+        if hit is not None:
+            self._keep(*hit)
+            self.front = (hit[0], key)
+            return None
+        return front
+
+    def assemble(self, with_web: bool = True) -> EditionResult:
+        """Join the parts, check the result, and make the web edition."""
+        from .assemble import Piece, join
+        from .parts import body_labels, front_labels
+        front = self.laid["front"]
+        body = [self.laid[p.name] for p in self.split.body]
+        pieces = [Piece(self.pdfs[lp.unit], lp.first, lp.count, lp.numbered) for lp in [front] + body]
+        joined = join(pieces, 1 if body else None, {})
+        anchors = {**front_labels(front), **body_labels(body)}
+        if joined.problems:
+            raise BuildError([Problem(SourceLocation(self.source), f"accessibility: {p}") for p in joined.problems])
+        entry = _entry(self.edition, "pdf", output_name(self.edition, "pdf"), joined.pdf, joined.pages)
+        outputs = (Output(entry["path"], joined.pdf, entry),)
+        if with_web and self.edition.spec.web:
+            outputs += build_web(self.m, self.edition)
+        return EditionResult(self.edition, outputs, joined.pages, time.perf_counter() - self.t0, anchors)
 
 
 def build_brief_pdf(m: Manuscript, edition: Edition, report_pages: dict, cache: Path,
@@ -334,87 +427,132 @@ def _keep_previous_entries(out: Path, entries: list[dict]) -> list[dict]:
 
 
 def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progress=None) -> list[EditionResult]:
-    """Reports first (briefs cite their page numbers), then briefs; each phase in parallel, with
-    unchanged editions taken from the cache."""
+    """Every edition that changed, in parallel workers: the reports' parts first (those that
+    changed), each report's front matter once its chapters are laid out,
+    the report joined, then the briefs (which cite the reports' page numbers). Unchanged editions
+    come from the cache without anything being laid out."""
     import os
-    from .cache import OutputCache
+    from .cache import OutputCache, PartCache, edition_key, parts_common_key
+    from .workers import Task, run_tasks
     cache = OutputCache(opts.out)
+    part_cache = PartCache(opts.out) if opts.use_cache else None
     jobs = opts.jobs or os.cpu_count() or 1
     problems: list[Problem] = []
     results: list[EditionResult] = []
     report_pages: dict[str, dict] = {}
     if progress:
         progress(None, "plan", len(editions))
-    for phase in ("report", "brief"):
-        batch = [e for e in editions if e.spec.kind == phase]
-        done, errs = _render_phase(m, batch, report_pages, cache, jobs, opts, progress)
-        problems += errs
-        results += done
-        for r in done:
-            if r.edition.spec.kind == "report":
-                report_pages[r.edition.language] = r.anchors
-        if problems:
-            break  # briefs cite the report: no point laying them out against a failed one
+    keys: dict[str, str] = {}
+    started_editions: set[str] = set()
+    by_id = {e.id: e for e in editions}
+    reports = [e for e in editions if e.spec.kind == "report"]
+    briefs = [e for e in editions if e.spec.kind == "brief"]
+    jobs_of: dict[str, ReportJob] = {}
+    waiting = {"reports": 0}
+
+    def reuse(e: Edition, pages: dict | None = None) -> bool:
+        key = edition_key(m, e, pages)
+        hit = cache.load(key) if opts.use_cache else None
+        if hit is None:
+            keys[e.id] = key
+            return False
+        r = _from_cache(e, *hit)
+        results.append(r)
+        if e.spec.kind == "report":
+            report_pages[e.language] = r.anchors
+        if progress:
+            progress(e, "reused", r)
+        return True
+
+    def brief_tasks() -> list[Task]:
+        out = []
+        for e in briefs:
+            pages = report_pages.get(e.language, {})
+            if not reuse(e, pages):
+                out.append(Task(e.id, _source(m, e), build_brief_pdf,
+                                (m, e, pages, _scratch(opts.out), opts.allow_overflow)))
+        return out
+
+    def report_tasks(job: ReportJob) -> list[Task]:
+        e = job.edition
+        if not job.body_ready():
+            return [Task(f"{e.id}:part:{chosen[0].name}", job.source, layout_unit_task, job.unit_args(chosen),
+                         e.id, f"part '{chosen[0].name}'") for chosen in job.units()]
+        if "front" not in job.laid:
+            front = job.front_part()
+            if front is not None:
+                return [Task(f"{e.id}:front", job.source, layout_unit_task, job.unit_args([front]), e.id,
+                             "front matter")]
+        return [Task(f"{e.id}:join", job.source, assemble_task, (job,), e.id, "joining the parts")]
+
+    initial: list[Task] = []
+    if reports:
+        common = None
+        for e in reports:
+            if reuse(e):
+                continue
+            if common is None:
+                _prepare_renderer(opts.out)
+                common = parts_common_key(m)
+            job = ReportJob(m, e, common, part_cache, _scratch(opts.out))
+            jobs_of[e.id] = job
+            initial += report_tasks(job)
+        waiting["reports"] = len(jobs_of)
+    if not jobs_of:
+        initial += brief_tasks()
+    if initial and briefs and not jobs_of:
+        _prepare_renderer(opts.out)
+
+    def started(t: Task):
+        e = by_id[t.edition or t.name]
+        if e.id not in started_editions:
+            started_editions.add(e.id)
+            if progress:
+                progress(e, "start")
+
+    def finished(t: Task, outcome) -> list[Task]:
+        e = by_id[t.edition or t.name]
+        if outcome[0] != "ok":
+            problems.extend(locate_refusals(outcome[1], e, m))
+            if progress:
+                progress(e, "failed")
+            return []
+        value = outcome[1]
+        if isinstance(value, EditionResult):
+            cache.store(keys[e.id], _meta_of(value), {o.rel: o.data for o in value.outputs})
+            results.append(value)
+            if progress:
+                progress(e, "done", value)
+            if e.spec.kind == "report":
+                jobs_of[e.id].keep_new_parts()
+                report_pages[e.language] = value.anchors
+                waiting["reports"] -= 1
+                if waiting["reports"] == 0 and not problems:
+                    return brief_tasks()  # briefs cite the reports: no point laying them out against a failed one
+            return []
+        job = jobs_of[e.id]
+        job.add_unit(value)
+        if progress:
+            progress(e, "step", (len([p for p in job.split.body if p.name in job.laid]), len(job.split.body)))
+        return report_tasks(job) if job.body_ready() else []
+
+    if initial:
+        run_tasks(initial, jobs, opts.timeout, started, finished)
     if problems:
         raise BuildError(problems)
     order = {(e.spec.id, e.language): i for i, e in enumerate(editions)}
     return sorted(results, key=lambda r: order[(r.edition.spec.id, r.edition.language)])
 
 
-def _render_phase(m, batch, report_pages, cache, jobs, opts, progress):
-    from .cache import edition_key
-    from .workers import Task, run_tasks
-    done: list[EditionResult] = []
-    problems: list[Problem] = []
-    tasks, keys, by_name = [], {}, {}
-    for e in batch:
-        pages = report_pages.get(e.language, {})
-        key = edition_key(m, e, pages)
-        hit = cache.load(key) if opts.use_cache else None
-        if hit is not None:
-            r = _from_cache(e, *hit)
-            done.append(r)
-            if progress:
-                progress(e, "reused", r)
-            continue
-        keys[e.id] = key
-        by_name[e.id] = e
-        if e.spec.kind == "report":
-            tasks.append(Task(e.id, _source(m, e), render_report_task, (m, e, opts.out)))
-        else:
-            tasks.append(Task(e.id, _source(m, e), build_brief_pdf,
-                              (m, e, pages, _scratch(opts.out), opts.allow_overflow)))
-    if not tasks:
-        return done, problems
-    _prepare_renderer(opts.out)
-
-    def started(t):
-        if progress:
-            progress(by_name[t.name], "start")
-
-    def finished(t, outcome):
-        e = by_name[t.name]
-        if outcome[0] == "ok":
-            r = outcome[1]
-            cache.store(keys[t.name], _meta_of(r), {o.rel: o.data for o in r.outputs})
-            done.append(r)
-            if progress:
-                progress(e, "done", r)
-        else:
-            problems.extend(locate_refusals(outcome[1], e, m))
-            if progress:
-                progress(e, "failed")
-
-    run_tasks(tasks, jobs, opts.timeout, started, finished)
-    return done, problems
+def layout_unit_task(*args):
+    """Worker side of a report part: lay out some parts (see pressroom.parts.layout_unit)."""
+    from .parts import layout_unit
+    return layout_unit(*args)
 
 
-def render_report_task(m: Manuscript, edition: Edition, out: Path) -> EditionResult:
-    """The full report's PDF and, if declared, its web edition."""
-    r = build_report_pdf(m, edition, _scratch(out))
-    if edition.spec.web:
-        r = EditionResult(r.edition, r.outputs + build_web(m, edition), r.pages, r.seconds, r.anchors, r.warnings)
-    return r
+def assemble_task(job: "ReportJob") -> EditionResult:
+    """Worker side of the join: the report's PDF, checked, and its web edition."""
+    return job.assemble()
 
 
 def _scratch(out: Path) -> Path:

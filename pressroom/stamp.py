@@ -96,6 +96,8 @@ class StampFont:
     """Descender (negative), in thousandths of an em."""
     cap_height: int
     """Height of capitals, in thousandths of an em."""
+    name: str = FONT_NAME
+    """PostScript name (after the subset tag)."""
 
     def width(self, text: str, size: float) -> float:
         """Width in points of text at `size` (text already made printable)."""
@@ -108,9 +110,10 @@ class StampFont:
         program[NameObject("/Filter")] = NameObject("/FlateDecode")
         program[NameObject("/Length1")] = NumberObject(len(self.program))
         tag = "".join(chr(65 + b % 26) for b in hashlib.sha256(self.program).digest()[:6])
+        name = self.name
         descriptor = DictionaryObject({
             NameObject("/Type"): NameObject("/FontDescriptor"),
-            NameObject("/FontName"): NameObject(f"/{tag}+{FONT_NAME}"),
+            NameObject("/FontName"): NameObject(f"/{tag}+{name}"),
             NameObject("/Flags"): NumberObject(32),  # nonsymbolic
             NameObject("/FontBBox"): ArrayObject(NumberObject(v) for v in self.bbox),
             NameObject("/ItalicAngle"): NumberObject(0),
@@ -123,7 +126,7 @@ class StampFont:
         return DictionaryObject({
             NameObject("/Type"): NameObject("/Font"),
             NameObject("/Subtype"): NameObject("/TrueType"),
-            NameObject("/BaseFont"): NameObject(f"/{tag}+{FONT_NAME}"),
+            NameObject("/BaseFont"): NameObject(f"/{tag}+{name}"),
             NameObject("/FirstChar"): NumberObject(32),
             NameObject("/LastChar"): NumberObject(255),
             NameObject("/Widths"): ArrayObject(NumberObject(w) for w in self.widths),
@@ -147,15 +150,20 @@ def stamper_fingerprint() -> str:
     return f"stamp {STAMP_VERSION}; font {font}; fontTools {fontTools.version}; pypdf {pypdf.__version__}"
 
 
-@lru_cache(maxsize=1)
 def stamp_font() -> StampFont:
     """Source Sans 3 Regular, subset to the WinAnsi characters (made once per process, deterministic)."""
+    chars = "".join(sorted(c for c in bytes(range(32, 256)).decode(ENCODING, errors="ignore") if _in_winansi(c)))
+    return sans_font(400, chars, FONT_NAME)
+
+
+@lru_cache(maxsize=4)
+def sans_font(weight: int, chars: str, name: str) -> StampFont:
+    """Source Sans 3 at `weight`, subset to `chars`, as a simple WinAnsi TrueType font."""
     from fontTools import subset
     from fontTools.ttLib import TTFont
     from fontTools.varLib.instancer import instantiateVariableFont
 
     font = TTFont(str(_font_source()), recalcTimestamp=False)
-    chars = {c for c in bytes(range(32, 256)).decode(ENCODING, errors="ignore") if _in_winansi(c)}
     options = subset.Options()
     options.layout_features = []
     options.hinting = False
@@ -166,7 +174,7 @@ def stamp_font() -> StampFont:
     subsetter.populate(unicodes={ord(c) for c in chars})
     subsetter.subset(font)
     if "fvar" in font:
-        font = instantiateVariableFont(font, {"wght": 400})
+        font = instantiateVariableFont(font, {"wght": weight})
     font.recalcTimestamp = False
     buf = BytesIO()
     font.save(buf)
@@ -181,7 +189,7 @@ def stamp_font() -> StampFont:
     return StampFont(buf.getvalue(), tuple(widths),
                      tuple(round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)),
                      round(hhea.ascent * scale), round(hhea.descent * scale),
-                     round(getattr(os2, "sCapHeight", 0) * scale) or 660)
+                     round(getattr(os2, "sCapHeight", 0) * scale) or 660, name)
 
 
 @dataclass(frozen=True)

@@ -18,19 +18,24 @@ class Task:
     """One render to run."""
 
     name: str
-    """What the user knows it as (`report.fr`)."""
+    """Unique name (`report.fr`, `report.fr:part:rwanda`)."""
     source: str
     """Where it is declared, for messages."""
     fn: Callable[..., Any]
     """The function to call."""
     args: tuple
     """Its arguments."""
+    edition: str = ""
+    """The edition it renders, for messages (default: the name)."""
+    detail: str = ""
+    """Which piece of the edition (`part 'rwanda'`), for messages."""
 
 
 def timeout_problem(task: Task, seconds: float) -> Problem:
     """The message for a render that did not finish."""
     return Problem(SourceLocation(task.source),
-                   f"edition '{task.name}' did not finish rendering within {seconds:g} s and was stopped "
+                   f"edition '{task.edition or task.name}'{f' ({task.detail})' if task.detail else ''} did not "
+                   f"finish rendering within {seconds:g} s and was stopped "
                    "(the layout may loop; simplify the page or raise --timeout)")
 
 
@@ -74,19 +79,27 @@ def _run_inline(task: Task, timeout: float):
 def run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start=None, on_done=None) -> dict[str, tuple]:
     """Run tasks, at most `jobs` at once; return {name: ("ok", result) | ("error", problems)}.
 
+    `on_done(task, outcome)` may return tasks that the finished one made possible; they run next.
+
     Each task runs in its own forked process (so a render that loops can be stopped without
     stopping the others); with one job they run here, one after another."""
     results: dict[str, tuple] = {}
-    if jobs <= 1 or len(tasks) == 1 and not _can_fork():
-        for t in tasks:
+    pending = list(tasks)
+
+    def finish(t: Task, outcome: tuple) -> None:
+        results[t.name] = outcome
+        more = on_done(t, outcome) if on_done else None
+        if more:
+            pending[0:0] = list(more)  # what a finished task unlocks goes first: it is on the critical path
+
+    if jobs <= 1 or not _can_fork():
+        while pending:
+            t = pending.pop(0)
             if on_start:
                 on_start(t)
-            results[t.name] = _run_inline(t, timeout)
-            if on_done:
-                on_done(t, results[t.name])
+            finish(t, _run_inline(t, timeout))
         return results
     ctx = multiprocessing.get_context("fork")
-    pending = list(tasks)
     running: dict[Any, tuple[Task, Any, float]] = {}
     try:
         while pending or running:
@@ -107,15 +120,13 @@ def run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start=None, on_do
                 try:
                     outcome = conn.recv()
                 except EOFError:
-                    outcome = ("crash", f"the worker rendering '{t.name}' died (exit code {proc.exitcode})")
+                    outcome = ("crash", f"the worker rendering '{t.edition or t.name}' died (exit code {proc.exitcode})")
                 conn.close()
                 proc.join()
                 if outcome[0] == "crash":
                     outcome = ("error", [Problem(SourceLocation(t.source), f"internal error while rendering "
-                                                                           f"'{t.name}': {outcome[1].strip().splitlines()[-1]}")])
-                results[t.name] = outcome
-                if on_done:
-                    on_done(t, outcome)
+                                                                           f"'{t.edition or t.name}': {outcome[1].strip().splitlines()[-1]}")])
+                finish(t, outcome)
             now = time.monotonic()
             for conn, (t, proc, started) in list(running.items()):
                 if now - started >= timeout:
@@ -123,9 +134,7 @@ def run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start=None, on_do
                     proc.join()
                     conn.close()
                     running.pop(conn)
-                    results[t.name] = ("error", [timeout_problem(t, timeout)])
-                    if on_done:
-                        on_done(t, results[t.name])
+                    finish(t, ("error", [timeout_problem(t, timeout)]))
     finally:
         for conn, (t, proc, _) in running.items():
             proc.kill()

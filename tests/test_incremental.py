@@ -78,3 +78,24 @@ def test_a_partial_build_keeps_the_other_entries_of_the_manifest(tmp_path):
     full = build(BuildOptions(FIXTURES / "mini", out, languages=("en",)))
     one = build(BuildOptions(FIXTURES / "mini", out, edition="press", languages=("en",)))
     assert {e["path"] for e in one.manifest["outputs"]} == {e["path"] for e in full.manifest["outputs"]}
+
+
+def test_an_edited_chapter_is_laid_out_alone_and_the_report_is_the_one_a_cold_build_makes(mini_copy, tmp_path):
+    out = tmp_path / "dist"
+    opts = BuildOptions(mini_copy, out, jobs=2, languages=("en",), edition="report")
+    build(opts)
+    units = out / ".cache" / "parts" / "units"
+    before = set(units.iterdir())
+    chapter = mini_copy / "chapters" / "02-second.md"
+    text = chapter.read_text()
+    assert "This paragraph fills the page" in text
+    chapter.write_text(text.replace("This paragraph fills the page", "This edited paragraph fills the page", 1))
+    edited = build(opts)
+    laid_again = set(units.iterdir()) - before
+    # The second chapter only (the contents' page numbers did not move, so the front matter is reused).
+    assert len(laid_again) == 1, sorted(p.name for p in laid_again)
+    cold = build(BuildOptions(mini_copy, tmp_path / "cold", jobs=1, use_cache=False, languages=("en",),
+                              edition="report"))
+    pdf = "en/report.pdf"
+    assert (out / pdf).read_bytes() == (tmp_path / "cold" / pdf).read_bytes()
+    assert edited.manifest["outputs"][0]["sha256"] == cold.manifest["outputs"][0]["sha256"]
