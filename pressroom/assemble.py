@@ -62,6 +62,17 @@ class Joined:
     """What the accessibility check found (pressroom.accessibility), checked on the objects written."""
 
 
+def recto_starts(counts: list[int]) -> list[int]:
+    """Index of the first page of each of consecutive parts of `counts` pages, each part opening on
+    a right-hand page (an even index: the first page of a document is a right-hand one)."""
+    starts, position = [], 0
+    for count in counts:
+        position += position % 2
+        starts.append(position)
+        position += count
+    return starts
+
+
 def join(pieces: list[Piece], first_body: int | None, info: dict[str, str]) -> Joined:
     """One PDF from `pieces`, each starting on a right-hand page (a blank page is put before one
     that would fall on a left-hand page, as `break-before: right` would). Pages are labelled
@@ -71,11 +82,9 @@ def join(pieces: list[Piece], first_body: int | None, info: dict[str, str]) -> J
     writer = PdfWriter()
     readers: dict[str, PdfReader] = {}
     plan: list[tuple[PdfReader, int, bool] | None] = []
-    starts: list[int] = []
-    for piece in pieces:
-        if len(plan) % 2:
-            plan.append(None)  # a blank left-hand page, so that the part opens on the right
-        starts.append(len(plan))
+    starts = recto_starts([p.count for p in pieces])
+    for piece, start in zip(pieces, starts):
+        plan += [None] * (start - len(plan))  # a blank left-hand page, so that the part opens on the right
         digest = hashlib.sha256(piece.pdf).hexdigest()
         reader = readers.get(digest)
         if reader is None:
@@ -105,8 +114,6 @@ def join(pieces: list[Piece], first_body: int | None, info: dict[str, str]) -> J
         page = writer.add_page(src, excluded_keys=("/Annots", "/StructParents"))
         size = (float(page.mediabox.width), float(page.mediabox.height))
         new_pages.append(page)
-    if plan and plan[0] is None:  # cannot happen (the first piece starts the document), but be plain about it
-        raise ValueError("the first page of a joined report cannot be blank")
 
     nums = ArrayObject()
     link_entries = []
@@ -148,8 +155,9 @@ def join(pieces: list[Piece], first_body: int | None, info: dict[str, str]) -> J
     for key in ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata"):
         if key in first_root:
             root[NameObject(key)] = first_root.raw_get(key).clone(writer)
-    _named_destinations(writer, plan, new_pages, sources)
-    _outlines(writer, plan, new_pages, sources)
+    pages = _page_map(plan, new_pages)
+    _named_destinations(writer, pages, sources)
+    _outlines(writer, pages, new_pages, sources)
     _folios(writer, plan, new_pages, body_start)
     if body_start:
         writer.set_page_label(0, body_start - 1, style="/r", start=1)
@@ -241,8 +249,7 @@ def _page_map(plan, new_pages) -> dict[tuple[int, int], object]:
     return out
 
 
-def _named_destinations(writer: PdfWriter, plan, new_pages, sources) -> None:
-    pages = _page_map(plan, new_pages)
+def _named_destinations(writer: PdfWriter, pages, sources) -> None:
     entries: dict[str, ArrayObject] = {}
     for source in sources.values():
         for name, dest in _dests(source.reader):
@@ -260,10 +267,9 @@ def _named_destinations(writer: PdfWriter, plan, new_pages, sources) -> None:
         {NameObject("/Dests"): writer._add_object(DictionaryObject({NameObject("/Names"): arr}))})  # noqa: SLF001
 
 
-def _outlines(writer: PdfWriter, plan, new_pages, sources) -> None:
+def _outlines(writer: PdfWriter, pages, new_pages, sources) -> None:
     """Bookmarks of each part, in the order of the joined pages: a top-level bookmark (a part's
     title) is kept, with its children, when its page is."""
-    pages = _page_map(plan, new_pages)
     index_of = {id(p): i for i, p in enumerate(new_pages)}
     items = []
     for source in sources.values():
@@ -308,7 +314,7 @@ def _outline_items(reader: PdfReader) -> list:
 
 def _folios(writer: PdfWriter, plan, new_pages, body_start: int | None) -> None:
     """Each numbered page gets its printed number at the outer corner of its foot, as an artifact."""
-    from .stamp import _num, _rgb, sans_font
+    from .stamp import _num, _rgb, font_resource, sans_font, wrap_contents
     font = sans_font(600, FOLIO_CHARS, "SourceSans3-Semibold")
     font_ref = writer._add_object(font.font_dict(writer))  # noqa: SLF001
     save = DecodedStreamObject()
@@ -318,19 +324,7 @@ def _folios(writer: PdfWriter, plan, new_pages, body_start: int | None) -> None:
     for number, (entry, page) in enumerate(zip(plan, new_pages)):
         if entry is None or not entry[2]:
             continue
-        resources = page["/Resources"].get_object()
-        if id(resources) not in names:
-            fonts = resources.get("/Font")
-            if fonts is None:
-                fonts = DictionaryObject()
-                resources[NameObject("/Font")] = fonts
-            fonts = fonts.get_object()
-            name, n = FOLIO_RESOURCE, 0
-            while name in fonts and fonts.raw_get(name) != font_ref:
-                n += 1
-                name = f"{FOLIO_RESOURCE}{n}"
-            fonts[NameObject(name)] = font_ref
-            names[id(resources)] = name.encode()
+        font_name = font_resource(page, font_ref, FOLIO_RESOURCE, names)
         label = page_label(number, body_start)
         box = page.mediabox
         x0, y0, x1 = float(box.left), float(box.bottom), float(box.right)
@@ -339,10 +333,7 @@ def _folios(writer: PdfWriter, plan, new_pages, body_start: int | None) -> None:
         y = y0 + FOLIO_FOOT / 2 - FOLIO_SIZE * (font.ascent + font.descent) / 2000
         ops = (b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC\nq\n" + _rgb(FOLIO_COLOUR, b"rg")
                + b"BT %s %s Tf 1 0 0 1 %s %s Tm (%s) Tj ET\nQ\nEMC\n"
-               % (names[id(resources)], _num(FOLIO_SIZE), _num(x), _num(y), label.encode("ascii")))
+               % (font_name, _num(FOLIO_SIZE), _num(x), _num(y), label.encode("ascii")))
         stamp = DecodedStreamObject()
         stamp.set_data(ops)
-        original = page.raw_get("/Contents")
-        resolved = original.get_object()
-        parts = list(resolved) if isinstance(resolved, ArrayObject) else [original]
-        page[NameObject("/Contents")] = ArrayObject([save_ref, *parts, writer._add_object(stamp)])  # noqa: SLF001
+        wrap_contents(writer, page, save_ref, stamp)

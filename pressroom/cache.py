@@ -59,18 +59,21 @@ def edition_key(m: Manuscript, edition: Edition, report_pages: dict | None = Non
     cited = {r.id: (report_pages or {}).get(r.id) for r in edition.recommendations} \
         if edition.spec.kind == "brief" else {}
     payload = {
-        "versions": _versions(),
-        "code": _code_hash(),
-        "styles": _tree_hash(m.styles),
+        **_rendering_inputs(m),
         "spec": asdict(edition.spec),
         "language": edition.language,
         "publication": repr(edition.publication),
         "sections": [(s.rel, s.sha256) for s in edition.sections],
         "recommendations": [(r.id, r.sha256) for r in edition.recommendations],
-        "images": _images_hash(m.root),
         "cited_pages": cited,
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _rendering_inputs(m: Manuscript) -> dict:
+    """What every output depends on besides its own sources: versions, code, styles, images."""
+    return {"versions": _versions(), "code": _code_hash(), "styles": _tree_hash(m.styles),
+            "images": _images_hash(m.root)}
 
 
 def _images_hash(root: Path) -> str:
@@ -111,8 +114,7 @@ class OutputCache:
 
 def parts_common_key(m: Manuscript) -> str:
     """What every part of the report depends on besides its HTML: versions, code, styles, images."""
-    payload = {"versions": _versions(), "code": _code_hash(), "styles": _tree_hash(m.styles),
-               "images": _images_hash(m.root), "parts": 1}
+    payload = {**_rendering_inputs(m), "parts": 1}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

@@ -160,14 +160,11 @@ def layout_unit(parts: ReportParts, chosen: list[Part], keys: dict[str, str], ro
 
 def body_labels(body: list[LaidPart]) -> dict[str, str]:
     """Printed page numbers of the body's anchors: arabic from 1, each part on a right-hand page."""
+    from .assemble import recto_starts
     labels: dict[str, str] = {}
-    position = 0
-    for part in body:
-        if position % 2:
-            position += 1
+    for part, start in zip(body, recto_starts([p.count for p in body])):
         for anchor, offset in part.anchors.items():
-            labels.setdefault(anchor, str(position + offset + 1))
-        position += part.count
+            labels.setdefault(anchor, str(start + offset + 1))
     return labels
 
 

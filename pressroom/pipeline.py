@@ -119,15 +119,12 @@ class ReportJob:
         self.keys = {p.name: part_key(common_key, self.split.head, p) for p in self.split.body}
         self.laid: dict[str, object] = {}
         self.pdfs: dict[str, bytes] = {}
-        self.front = None
-        self.reused_parts = 0
         self.new_units: list = []
         if part_cache is not None:
             for p in self.split.body:
                 hit = part_cache.load(self.keys[p.name])
                 if hit is not None:
                     self._keep(*hit)
-                    self.reused_parts += 1
 
     def _keep(self, part, pdf: bytes) -> None:
         self.laid[part.name] = part
@@ -144,17 +141,12 @@ class ReportJob:
 
     def unit_args(self, chosen) -> tuple:
         """Arguments of pressroom.parts.layout_unit for some parts."""
-        keys = dict(self.keys)
-        if self.front is not None:
-            keys["front"] = self.front[1]
-        return (self.split, chosen, keys, self.m.root, self.page.stylesheets, [self.m.root, self.m.styles],
+        return (self.split, chosen, dict(self.keys), self.m.root, self.page.stylesheets, [self.m.root, self.m.styles],
                 self.source, self.scratch)
 
     def add_unit(self, unit) -> None:
-        """Take a laid-out unit's parts (and keep them in the cache)."""
+        """Take a laid-out unit's parts (cached by keep_new_parts once the report is built)."""
         for part in unit.parts:
-            if part.name == "front":
-                self.front = (part, part.key)
             self._keep(part, unit.pdf)
         self.new_units.append(unit)
 
@@ -173,13 +165,10 @@ class ReportJob:
         from .parts import Part, body_labels, fill_page_numbers, part_key
         labels = body_labels([self.laid[p.name] for p in self.split.body])
         front = Part("front", fill_page_numbers(self.split.front.html, labels, self.source))
-        key = part_key(self.common, self.split.head, front)
-        self.front = (None, key)
-        self.keys["front"] = key
+        key = self.keys["front"] = part_key(self.common, self.split.head, front)
         hit = self.part_cache.load(key) if self.part_cache is not None else None
         if hit is not None:
             self._keep(*hit)
-            self.front = (hit[0], key)
             return None
         return front
 
@@ -500,8 +489,8 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
         waiting["reports"] = len(jobs_of)
     if not jobs_of:
         initial += brief_tasks()
-    if initial and briefs and not jobs_of:
-        _prepare_renderer(opts.out)
+        if initial:
+            _prepare_renderer(opts.out)
 
     def started(t: Task):
         e = by_id[t.edition or t.name]

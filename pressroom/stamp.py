@@ -307,6 +307,39 @@ def _resources(page) -> DictionaryObject:
     return page["/Resources"].get_object()
 
 
+def font_resource(page, font_ref, base: str, done: dict[int, bytes]) -> bytes:
+    """The name under which `font_ref` is in the page's /Font resources, added under `base` (or
+    `base1`, `base2`... if taken) the first time a resources dictionary is met (`done` remembers)."""
+    resources = _resources(page)
+    key = id(resources)
+    if key not in done:
+        fonts = resources.get("/Font")
+        if fonts is None:
+            fonts = DictionaryObject()
+            resources[NameObject("/Font")] = fonts
+        fonts = fonts.get_object()
+        name, n = base, 0
+        while name in fonts and fonts.raw_get(name) != font_ref:
+            n += 1
+            name = f"{base}{n}"
+        fonts[NameObject(name)] = font_ref
+        done[key] = name.encode()
+    return done[key]
+
+
+def wrap_contents(writer: PdfWriter, page, save_ref, stamp: StreamObject) -> None:
+    """The page's content becomes `[save] + original + [stamp]`: `save` is a shared `q` stream and
+    `stamp` starts with `Q`, so the stamp draws in the page's own coordinates whatever the original
+    left behind."""
+    original = page.raw_get("/Contents") if "/Contents" in page else None
+    resolved = original.get_object() if original is not None else None
+    if isinstance(resolved, ArrayObject):
+        parts = list(resolved)
+    else:
+        parts = [original] if original is not None else []
+    page[NameObject("/Contents")] = ArrayObject([save_ref, *parts, writer._add_object(stamp)])  # noqa: SLF001
+
+
 class Stamper:
     """One built edition, cloned once, from which any number of personalised copies are written.
 
@@ -326,31 +359,11 @@ class Stamper:
         self.pages: list[tuple[tuple[float, float, float, float], DecodedStreamObject, bytes]] = []
         done: dict[int, bytes] = {}
         for page in self.writer.pages:
-            resources = _resources(page)
-            key = id(resources)
-            if key not in done:
-                fonts = resources.get("/Font")
-                if fonts is None:
-                    fonts = DictionaryObject()
-                    resources[NameObject("/Font")] = fonts
-                fonts = fonts.get_object()
-                name, n = FONT_RESOURCE, 0
-                while name in fonts and fonts.raw_get(name) != font_ref:
-                    n += 1
-                    name = f"{FONT_RESOURCE}{n}"
-                fonts[NameObject(name)] = font_ref
-                done[key] = name.encode()
+            font_name = font_resource(page, font_ref, FONT_RESOURCE, done)
             stamp = DecodedStreamObject()
             stamp.set_data(b"Q\n")
-            stamp_ref = self.writer._add_object(stamp)  # noqa: SLF001
-            original = page.raw_get("/Contents") if "/Contents" in page else None
-            resolved = original.get_object() if original is not None else None
-            if isinstance(resolved, ArrayObject):
-                parts = list(resolved)
-            else:
-                parts = [original] if original is not None else []
-            page[NameObject("/Contents")] = ArrayObject([save_ref, *parts, stamp_ref])
-            self.pages.append((_page_box(page), stamp, done[key]))
+            wrap_contents(self.writer, page, save_ref, stamp)
+            self.pages.append((_page_box(page), stamp, font_name))
 
     def copy(self, stamp: StampText, owner_password: str | None = None) -> bytes:
         """The PDF of one personalised copy; with `owner_password`, editing is restricted."""
