@@ -14,7 +14,7 @@ from .model import Edition, Manuscript
 
 # Everything a rendered edition depends on besides its own sources.
 TOOLS = ("weasyprint", "pypdf", "markdown", "jinja2", "pydyf", "tinycss2", "fonttools",
-         "fontpkg-source-serif-4", "fontpkg-source-sans-3", "babel")
+         "fontpkg-source-serif-4", "fontpkg-source-sans-3", "babel", "uharfbuzz")
 
 
 @functools.lru_cache(maxsize=1)
