@@ -255,6 +255,7 @@ def stages_worker(report: Path, scratch: Path) -> None:
     from pressroom.parts import layout_unit
     from pressroom.pdf import configure_fontconfig
     from pressroom.pipeline import ReportJob, pinned_timestamps
+    from pressroom.workers import layout_gc
     configure_fontconfig(scratch)
     t["import"] = time.perf_counter() - t0
     rss["import"] = peak()
@@ -280,7 +281,7 @@ def stages_worker(report: Path, scratch: Path) -> None:
     edition = editions_to_build(m, "report", ("en",))[0]
     t["select"] = time.perf_counter() - t0
     rss["select"] = peak()
-    with pinned_timestamps(m.publication.date):
+    with pinned_timestamps(m.publication.date), layout_gc():  # the collector tuned as in a build's workers
         t0 = time.perf_counter()
         job = ReportJob(m, edition, parts_common_key(m), None, scratch)
         t["page"] = time.perf_counter() - t0

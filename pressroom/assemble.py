@@ -62,6 +62,14 @@ class Joined:
     """What the accessibility check found (pressroom.accessibility), checked on the objects written."""
 
 
+def warm_up() -> None:
+    """Load what a join needs the first time (the folio font, the accessibility check), so that the
+    workers forked afterwards share it."""
+    from . import accessibility  # noqa: F401
+    from .stamp import folio_font
+    folio_font(600, FOLIO_CHARS, "SourceSans3-Semibold")
+
+
 def recto_starts(counts: list[int]) -> list[int]:
     """Index of the first page of each of consecutive parts of `counts` pages, each part opening on
     a right-hand page (an even index: the first page of a document is a right-hand one)."""
@@ -314,8 +322,8 @@ def _outline_items(reader: PdfReader) -> list:
 
 def _folios(writer: PdfWriter, plan, new_pages, body_start: int | None) -> None:
     """Each numbered page gets its printed number at the outer corner of its foot, as an artifact."""
-    from .stamp import _num, _rgb, font_resource, sans_font, wrap_contents
-    font = sans_font(600, FOLIO_CHARS, "SourceSans3-Semibold")
+    from .stamp import _num, _rgb, folio_font, font_resource, wrap_contents
+    font = folio_font(600, FOLIO_CHARS, "SourceSans3-Semibold")  # the same call as warm_up's
     font_ref = writer._add_object(font.font_dict(writer))  # noqa: SLF001
     save = DecodedStreamObject()
     save.set_data(b"q\n")

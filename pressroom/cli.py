@@ -24,8 +24,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
 
-def parser() -> argparse.ArgumentParser:
-    """The argument parser."""
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser (the options of `distribute` are only loaded for that command or for
+    help, not to start a build)."""
     ap = argparse.ArgumentParser(prog="build.py", description="Build the W2I report, its briefs and copies.")
     sub = ap.add_subparsers(dest="command")
     b = sub.add_parser("build", help="build every edition (the default)")
@@ -49,8 +50,9 @@ def parser() -> argparse.ArgumentParser:
     pv.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0 picks a free one)")
     d = sub.add_parser("distribute", help="make personalised copies for recipients and (with --send) e-mail them")
     _common(d)
-    from .distribute import add_arguments as add_distribute_arguments
-    add_distribute_arguments(d)
+    if command in (None, "distribute", "-h", "--help"):
+        from .distribute import add_arguments as add_distribute_arguments
+        add_distribute_arguments(d)
     return ap
 
 
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"build", "list", "check", "sign-off", "distribute", "preview", "-h", "--help"}
     if not argv or argv[0] not in commands:
         argv.insert(0, "build")
-    args = parser().parse_args(argv)
+    args = parser(argv[0]).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else (logging.ERROR if args.quiet else logging.WARNING),
                         format="%(levelname)s %(name)s: %(message)s")
     try:

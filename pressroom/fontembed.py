@@ -32,27 +32,32 @@ def static_location(font, axes: dict[str, tuple[float, float, float]]) -> dict[s
     return location
 
 
-def static_subset(data: bytes, index: int, glyphs, location_of, hinting: bool, notdef_outline: bool) -> bytes | None:
-    """The glyphs `glyphs` of a variable font (glyph ids kept), instanced at `location_of(axes)`;
-    None when HarfBuzz cannot make it."""
+def static_subset(data: bytes, index: int, glyphs, location_of, hinting: bool, notdef_outline: bool,
+                  unicodes=None, drop: tuple[str, ...] = DROP_TABLES) -> bytes | None:
+    """The glyphs `glyphs` of a variable font (glyph ids kept), or those of the characters `unicodes`
+    (glyphs renumbered, character map kept), instanced at `location_of(axes)`; None when HarfBuzz
+    cannot make it."""
     import uharfbuzz as hb
     face = hb.Face(hb.Blob(data), index)
     axes = {a.tag: (a.min_value, a.default_value, a.max_value) for a in face.axis_infos}
     subset = hb.SubsetInput()
     for gid in glyphs:
         subset.glyph_set.add(gid)
+    for code in unicodes or ():
+        subset.unicode_set.add(code)
     # SET_OVERLAPS_FLAG as fontTools' instancer does: a variable font's contours overlap, and the
     # flag tells rasterisers to fill them without seams.
-    flags = (hb.SubsetFlags.RETAIN_GIDS | hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED | hb.SubsetFlags.DESUBROUTINIZE
-             | hb.SubsetFlags.SET_OVERLAPS_FLAG)
+    flags = hb.SubsetFlags.PASSTHROUGH_UNRECOGNIZED | hb.SubsetFlags.DESUBROUTINIZE | hb.SubsetFlags.SET_OVERLAPS_FLAG
+    if unicodes is None:
+        flags |= hb.SubsetFlags.RETAIN_GIDS
     if not hinting:
         flags |= hb.SubsetFlags.NO_HINTING
     if notdef_outline:
         flags |= hb.SubsetFlags.NOTDEF_OUTLINE
     subset.flags = flags
-    drop = subset.sets(hb.SubsetInputSets.DROP_TABLE_TAG)
-    for tag in DROP_TABLES:
-        drop.add(int.from_bytes(tag.encode("ascii"), "big"))
+    drop_set = subset.sets(hb.SubsetInputSets.DROP_TABLE_TAG)
+    for tag in drop:
+        drop_set.add(int.from_bytes(tag.encode("ascii"), "big"))
     for tag, value in location_of(axes).items():
         if not subset.pin_axis_location(face, tag, value):
             return None

@@ -203,6 +203,29 @@ def write_pdf(laid: LaidOut, identifier: str) -> bytes:
     return data
 
 
+WARM_UP_TEXT = {
+    "en": "Preventing mass atrocities requires leadership, coordination, capacity and knowledge.",
+    "fr": "Prévenir les atrocités de masse exige leadership, coordination, capacités et connaissances.",
+}
+
+
+def warm_up(base_dir: Path, stylesheets: tuple[Path, ...], allowed: list[Path], languages: tuple[str, ...],
+            cache_dir: Path) -> None:
+    """Lay out and write a short page in each language, here, so that what every layout loads the
+    first time (hyphenation dictionaries, fonts, the PDF writer's modules) is loaded once and shared
+    by the workers forked afterwards, instead of loaded again by each of them.
+
+    What goes wrong here is left for the real layouts to report, at the place it comes from."""
+    for language in languages:
+        text = WARM_UP_TEXT.get(language, WARM_UP_TEXT["en"])
+        html = (f'<html lang="{language}"><head><title>{language}</title></head><body><h1>{text}</h1>'
+                f'<p>{text} <i>{text}</i> <b>{text}</b></p></body></html>')
+        try:
+            write_pdf(layout(html, base_dir, stylesheets, allowed, "warm-up", cache_dir), "warm-up")
+        except BuildError as exc:
+            log.debug("warm-up: %s", "; ".join(str(p) for p in exc.problems))
+
+
 def refusal(source: str, url: str) -> Problem:
     """The problem reported for a URL the fetcher refused."""
     return Problem(SourceLocation(source), f"refused to load '{url}' (only files inside the manuscript and "

@@ -14,7 +14,7 @@ from .editions import editions_to_build
 from .errors import BuildError, Problem, SourceLocation
 from .html import outline_titles, render_page
 from .manuscript import load_manuscript
-from .model import Edition, Manuscript
+from .model import Edition, Manuscript, RenderedHTML
 
 log = logging.getLogger(__name__)
 
@@ -109,17 +109,20 @@ class ReportJob:
     the others laid out (each alone, in parallel), then the front matter with
     the chapters' page numbers, then everything joined (pressroom.parts, pressroom.assemble)."""
 
-    def __init__(self, m: Manuscript, edition: Edition, common_key: str, part_cache, scratch: Path):
+    def __init__(self, m: Manuscript, edition: Edition, common_key: str, part_cache, scratch: Path,
+                 page: RenderedHTML | None = None):
         from .parts import part_key, split_report
         self.m, self.edition, self.scratch, self.part_cache = m, edition, scratch, part_cache
         self.t0 = time.perf_counter()
-        self.page = render_page(edition, m.styles, "print")
+        self.page = page or render_page(edition, m.styles, "print")
         self.split = split_report(self.page.html)
         self.common = common_key
         self.keys = {p.name: part_key(common_key, self.split.head, p) for p in self.split.body}
         self.laid: dict[str, object] = {}
         self.pdfs: dict[str, bytes] = {}
         self.new_units: list = []
+        self.web: tuple[Output, ...] | None = None if edition.spec.web else ()  # once made; () when none
+        self.joined: EditionResult | None = None  # the joined PDF, once made
         if part_cache is not None:
             for p in self.split.body:
                 hit = part_cache.load(self.keys[p.name])
@@ -188,6 +191,11 @@ class ReportJob:
         if with_web and self.edition.spec.web:
             outputs += build_web(self.m, self.edition)
         return EditionResult(self.edition, outputs, joined.pages, time.perf_counter() - self.t0, anchors)
+
+    def result(self) -> EditionResult:
+        """The report: the joined PDF and the web edition."""
+        r = self.joined
+        return EditionResult(r.edition, r.outputs + self.web, r.pages, time.perf_counter() - self.t0, r.anchors)
 
 
 def build_brief_pdf(m: Manuscript, edition: Edition, report_pages: dict, cache: Path,
@@ -437,7 +445,7 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
     reports = [e for e in editions if e.spec.kind == "report"]
     briefs = [e for e in editions if e.spec.kind == "brief"]
     jobs_of: dict[str, ReportJob] = {}
-    waiting = {"reports": 0}
+    waiting: dict[str, int] = {}  # reports still being built, by language
 
     def reuse(e: Edition, pages: dict | None = None) -> bool:
         key = edition_key(m, e, pages)
@@ -453,13 +461,16 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
             progress(e, "reused", r)
         return True
 
-    def brief_tasks() -> list[Task]:
+    def brief_tasks(language: str | None = None) -> list[Task]:
+        """The briefs (of `language`, or of every language) whose report is known."""
         out = []
         for e in briefs:
+            if e.language in waiting or language not in (None, e.language):
+                continue
             pages = report_pages.get(e.language, {})
             if not reuse(e, pages):
                 out.append(Task(e.id, _source(m, e), build_brief_pdf,
-                                (m, e, pages, _scratch(opts.out), opts.allow_overflow)))
+                                (m, e, pages, _scratch(opts.out), opts.allow_overflow), priority=2))
         return out
 
     def report_tasks(job: ReportJob) -> list[Task]:
@@ -471,26 +482,42 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
             front = job.front_part()
             if front is not None:
                 return [Task(f"{e.id}:front", job.source, layout_unit_task, job.unit_args([front]), e.id,
-                             "front matter")]
-        return [Task(f"{e.id}:join", job.source, assemble_task, (job,), e.id, "joining the parts")]
+                             "front matter", priority=0)]
+        return [Task(f"{e.id}:join", job.source, assemble_task, (job,), e.id, "joining the parts", priority=0)]
+
+    from .workers import can_fork
+    parallel = jobs > 1 and can_fork()
+    common = parts_common_key(m) if reports else ""
+
+    def start_report(job: ReportJob) -> list[Task]:
+        e = job.edition
+        jobs_of[e.id] = job
+        tasks = report_tasks(job)
+        if job.web is None:  # the web edition needs no layout: made beside the parts
+            tasks.append(Task(f"{e.id}:web", job.source, build_web, (m, e), e.id, "web edition"))
+        return tasks
 
     initial: list[Task] = []
-    if reports:
-        common = None
-        for e in reports:
-            if reuse(e):
-                continue
-            if common is None:
-                _prepare_renderer(opts.out)
-                common = parts_common_key(m)
-            job = ReportJob(m, e, common, part_cache, _scratch(opts.out))
-            jobs_of[e.id] = job
-            initial += report_tasks(job)
-        waiting["reports"] = len(jobs_of)
-    if not jobs_of:
-        initial += brief_tasks()
-        if initial:
-            _prepare_renderer(opts.out)
+    for e in reports:
+        if reuse(e):
+            continue
+        waiting[e.language] = waiting.get(e.language, 0) + 1
+        if parallel:  # its HTML made by a worker while this process loads WeasyPrint (see idle)
+            initial.append(Task(f"{e.id}:page", _source(m, e), print_page, (m, e), e.id, "HTML page", priority=0))
+        else:
+            initial += start_report(ReportJob(m, e, common, part_cache, _scratch(opts.out)))
+    briefs_now = brief_tasks()
+    if (briefs_now and not waiting) or (waiting and not parallel):
+        _prepare_renderer(opts.out, m, editions)
+    initial += briefs_now
+
+    def idle() -> None:
+        """While the first workers make the reports' HTML: load and warm WeasyPrint and the join up,
+        once, for every worker forked afterwards."""
+        if waiting:
+            _prepare_renderer(opts.out, m, editions)
+            from .assemble import warm_up
+            warm_up()
 
     def started(t: Task):
         e = by_id[t.edition or t.name]
@@ -498,6 +525,22 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
             started_editions.add(e.id)
             if progress:
                 progress(e, "start")
+
+    def complete(value: EditionResult) -> list[Task]:
+        e = value.edition
+        cache.store(keys[e.id], _meta_of(value), {o.rel: o.data for o in value.outputs})
+        results.append(value)
+        if progress:
+            progress(e, "done", value)
+        if e.spec.kind == "report":
+            jobs_of[e.id].keep_new_parts()
+            report_pages[e.language] = value.anchors
+            waiting[e.language] -= 1
+            if not waiting[e.language]:
+                del waiting[e.language]
+                if not problems:  # briefs cite their report: no point laying them out against a failed one
+                    return brief_tasks(e.language)
+        return []
 
     def finished(t: Task, outcome) -> list[Task]:
         e = by_id[t.edition or t.name]
@@ -507,18 +550,20 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
                 progress(e, "failed")
             return []
         value = outcome[1]
+        if t.name.endswith(":page"):
+            html, sheets = value
+            page = RenderedHTML(e, html, sheets, "print")
+            return start_report(ReportJob(m, e, common, part_cache, _scratch(opts.out), page))
+        if t.name.endswith(":web"):
+            job = jobs_of[e.id]
+            job.web = value
+            return complete(job.result()) if job.joined is not None else []
         if isinstance(value, EditionResult):
-            cache.store(keys[e.id], _meta_of(value), {o.rel: o.data for o in value.outputs})
-            results.append(value)
-            if progress:
-                progress(e, "done", value)
             if e.spec.kind == "report":
-                jobs_of[e.id].keep_new_parts()
-                report_pages[e.language] = value.anchors
-                waiting["reports"] -= 1
-                if waiting["reports"] == 0 and not problems:
-                    return brief_tasks()  # briefs cite the reports: no point laying them out against a failed one
-            return []
+                job = jobs_of[e.id]
+                job.joined = value
+                return complete(job.result()) if job.web is not None else []
+            return complete(value)
         job = jobs_of[e.id]
         job.add_unit(value)
         if progress:
@@ -526,11 +571,17 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
         return report_tasks(job) if job.body_ready() else []
 
     if initial:
-        run_tasks(initial, jobs, opts.timeout, started, finished)
+        run_tasks(initial, jobs, opts.timeout, started, finished, idle)
     if problems:
         raise BuildError(problems)
     order = {(e.spec.id, e.language): i for i, e in enumerate(editions)}
     return sorted(results, key=lambda r: order[(r.edition.spec.id, r.edition.language)])
+
+
+def print_page(m: Manuscript, edition: Edition) -> tuple[str, tuple[Path, ...]]:
+    """Worker side of a report's first step: its print HTML page and stylesheets."""
+    page = render_page(edition, m.styles, "print")
+    return page.html, page.stylesheets
 
 
 def layout_unit_task(*args):
@@ -540,8 +591,8 @@ def layout_unit_task(*args):
 
 
 def assemble_task(job: "ReportJob") -> EditionResult:
-    """Worker side of the join: the report's PDF, checked, and its web edition."""
-    return job.assemble()
+    """Worker side of the join: the report's PDF, checked (its web edition is a task of its own)."""
+    return job.assemble(with_web=False)
 
 
 def _scratch(out: Path) -> Path:
@@ -549,12 +600,14 @@ def _scratch(out: Path) -> Path:
     return scratch_dir(out)
 
 
-def _prepare_renderer(out: Path) -> None:
-    """Point fontconfig at the project's fonts and import WeasyPrint once, before forking workers."""
-    from .pdf import configure_fontconfig, pango_available
+def _prepare_renderer(out: Path, m: Manuscript, editions: list[Edition]) -> None:
+    """Point fontconfig at the project's fonts and warm WeasyPrint up once, before forking workers."""
+    from .pdf import configure_fontconfig, pango_available, warm_up
     if pango_available():
         configure_fontconfig(_scratch(out))
-        import weasyprint  # noqa: F401 - loaded once here, shared by the forked workers
+        sheets = tuple(dict.fromkeys(m.styles / e.spec.stylesheet for e in editions))
+        languages = tuple(dict.fromkeys(e.language for e in editions))
+        warm_up(m.root, sheets[:1], [m.root, m.styles], languages, _scratch(out))
 
 
 def _meta_of(r: EditionResult) -> dict:

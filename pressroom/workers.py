@@ -31,6 +31,8 @@ class Task:
     """The edition it renders, for messages (default: the name)."""
     detail: str = ""
     """Which piece of the edition (`part 'rwanda'`), for messages."""
+    priority: int = 1
+    """Lower runs first (in the order given among equals): what others wait for goes first."""
 
 
 def timeout_problem(task: Task, seconds: float) -> Problem:
@@ -100,18 +102,21 @@ def _run_inline(task: Task, timeout: float):
             signal.signal(signal.SIGALRM, old)
 
 
-def run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start=None, on_done=None) -> dict[str, tuple]:
+def run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start=None, on_done=None,
+              idle=None) -> dict[str, tuple]:
     """Run tasks, at most `jobs` at once; return {name: ("ok", result) | ("error", problems)}.
 
     `on_done(task, outcome)` may return tasks that the finished one made possible; they run next.
+    `idle()` is called once, in this process, when the first workers have started: it may load
+    what later tasks need, for the workers forked after it to share.
 
     Each task runs in its own forked process (so a render that loops can be stopped without
     stopping the others); with one job they run here, one after another."""
     with layout_gc():
-        return _run_tasks(tasks, jobs, timeout, on_start, on_done)
+        return _run_tasks(tasks, jobs, timeout, on_start, on_done, idle)
 
 
-def _run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start, on_done) -> dict[str, tuple]:
+def _run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start, on_done, idle=None) -> dict[str, tuple]:
     results: dict[str, tuple] = {}
     pending = list(tasks)
 
@@ -119,9 +124,12 @@ def _run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start, on_done) 
         results[t.name] = outcome
         more = on_done(t, outcome) if on_done else None
         if more:
-            pending[0:0] = list(more)  # what a finished task unlocks goes first: it is on the critical path
+            pending[0:0] = list(more)  # among equals, what a finished task unlocks goes first
+        pending.sort(key=lambda task: task.priority)  # stable: the order given is kept among equals
 
-    if jobs <= 1 or not _can_fork():
+    pending.sort(key=lambda task: task.priority)
+
+    if jobs <= 1 or not can_fork():
         while pending:
             t = pending.pop(0)
             if on_start:
@@ -141,6 +149,9 @@ def _run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start, on_done) 
                 running[parent] = (t, proc, time.monotonic())
                 if on_start:
                     on_start(t)
+            if idle is not None:
+                idle()
+                idle = None
             now = time.monotonic()
             soonest = min(started + timeout for _, _, started in running.values())
             ready = wait(list(running), timeout=max(0.0, soonest - now))
@@ -171,5 +182,6 @@ def _run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start, on_done) 
     return results
 
 
-def _can_fork() -> bool:
+def can_fork() -> bool:
+    """Whether tasks can run in forked workers here."""
     return "fork" in multiprocessing.get_all_start_methods()

@@ -73,6 +73,34 @@ def test_the_watchdog_stops_a_render_that_hangs():
     assert inline["stuck"][0] == "error"
 
 
+def _name(name):
+    return name
+
+
+def test_tasks_run_by_priority_and_what_a_task_unlocks_runs_next_among_equals():
+    order = []
+
+    def done(t, outcome):
+        order.append(t.name)
+        if t.name == "part-1":
+            return [Task("join", "", _name, ("join",), priority=0), Task("late", "", _name, ("late",), priority=2)]
+        return []
+
+    tasks = [Task("brief", "", _name, ("brief",), priority=2), Task("part-1", "", _name, ("part-1",)),
+             Task("part-2", "", _name, ("part-2",)), Task("page", "", _name, ("page",), priority=0)]
+    results = run_tasks(tasks, jobs=1, timeout=10, on_done=done)
+    assert order == ["page", "part-1", "join", "part-2", "late", "brief"]
+    assert results["late"] == ("ok", "late")
+
+
+def test_idle_runs_once_in_this_process_after_the_first_workers_start():
+    calls = []
+    results = run_tasks([Task(f"t{i}", "", _sleep, (0.05,)) for i in range(4)], jobs=2, timeout=10,
+                        idle=lambda: calls.append(len(calls)))
+    assert calls == [0]
+    assert all(r == ("ok", 0.05) for r in results.values())
+
+
 def test_a_partial_build_keeps_the_other_entries_of_the_manifest(tmp_path):
     out = tmp_path / "dist"
     full = build(BuildOptions(FIXTURES / "mini", out, languages=("en",)))
