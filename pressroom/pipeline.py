@@ -424,9 +424,10 @@ def _keep_previous_entries(out: Path, entries: list[dict]) -> list[dict]:
 
 
 def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progress=None) -> list[EditionResult]:
-    """Every edition that changed, in parallel workers: the reports' parts first (those that
-    changed), each report's front matter once its chapters are laid out,
-    the report joined, then the briefs (which cite the reports' page numbers). Unchanged editions
+    """Every edition that changed, in parallel workers: each report's HTML page (while this process
+    loads WeasyPrint), its parts that changed and its web edition, its front matter once its
+    chapters are laid out, the report joined, then the briefs of its language (which cite its page
+    numbers). What others wait on runs first (pressroom.workers.Task.priority). Unchanged editions
     come from the cache without anything being laid out."""
     import os
     from .cache import OutputCache, PartCache, edition_key, parts_common_key
