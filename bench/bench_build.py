@@ -295,7 +295,7 @@ def stages_worker(report: Path, scratch: Path) -> None:
         t["page"] += parts_total - spent["layout"] - spent["write"]  # splitting, page numbers: ours
         rss["layout"] = rss["write"] = peak()
         t0 = time.perf_counter()
-        result = job.assemble(with_web=False)
+        result = job.assemble()
         t["post"] = time.perf_counter() - t0
         rss["post"] = peak()
         t0 = time.perf_counter()

@@ -66,8 +66,12 @@ def warm_up() -> None:
     """Load what a join needs the first time (the folio font, the accessibility check), so that the
     workers forked afterwards share it."""
     from . import accessibility  # noqa: F401
+    _folio_font()
+
+
+def _folio_font():
     from .stamp import folio_font
-    folio_font(600, FOLIO_CHARS, "SourceSans3-Semibold")
+    return folio_font(600, FOLIO_CHARS, "SourceSans3-Semibold")
 
 
 def recto_starts(counts: list[int]) -> list[int]:
@@ -322,8 +326,8 @@ def _outline_items(reader: PdfReader) -> list:
 
 def _folios(writer: PdfWriter, plan, new_pages, body_start: int | None) -> None:
     """Each numbered page gets its printed number at the outer corner of its foot, as an artifact."""
-    from .stamp import _num, _rgb, folio_font, font_resource, wrap_contents
-    font = folio_font(600, FOLIO_CHARS, "SourceSans3-Semibold")  # the same call as warm_up's
+    from .stamp import _num, _rgb, font_resource, wrap_contents
+    font = _folio_font()
     font_ref = writer._add_object(font.font_dict(writer))  # noqa: SLF001
     save = DecodedStreamObject()
     save.set_data(b"q\n")

@@ -3,6 +3,7 @@ is the slowest step of writing a PDF)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
 log = logging.getLogger(__name__)
@@ -68,23 +69,18 @@ def static_subset(data: bytes, index: int, glyphs, location_of, hinting: bool, n
     return bytes(out) if out else None
 
 
-_installed: dict[str, bool] = {}
-
-
+@functools.cache
 def install() -> bool:
     """Have WeasyPrint embed variable fonts through static_subset (same glyph ids, same location on
-    every axis as its own instancer, the same outlines give or take a rounding of 1/1000 em); other fonts, and any font
-    HarfBuzz refuses, go WeasyPrint's own way. False when uharfbuzz or WeasyPrint's font class is
-    not as expected, in which case nothing is changed."""
-    if "done" in _installed:
-        return _installed["done"]
+    every axis as its own instancer, the same outlines give or take a rounding of 1/1000 em); other
+    fonts, and any font HarfBuzz refuses, go WeasyPrint's own way. False when uharfbuzz or
+    WeasyPrint's font class is not as expected, in which case nothing is changed. Once per process."""
     try:
         import uharfbuzz  # noqa: F401
         from weasyprint.pdf import fonts
         original = fonts.Font.clean
     except (ImportError, AttributeError) as exc:
         log.debug("variable fonts are instanced by WeasyPrint (%s)", exc)
-        _installed["done"] = False
         return False
 
     def clean(self, to_unicode, hinting):
@@ -100,5 +96,4 @@ def install() -> bool:
     clean.__doc__ = original.__doc__
     clean.pressroom_original = original
     fonts.Font.clean = clean
-    _installed["done"] = True
     return True

@@ -100,7 +100,7 @@ def build_report_pdf(m: Manuscript, edition: Edition, cache: Path) -> EditionRes
     for unit in units:
         job.add_unit(unit)
     job.add_unit(layout_unit(*job.unit_args([job.front_part()])))
-    r = job.assemble(with_web=False)
+    r = job.assemble()
     return EditionResult(r.edition, r.outputs, r.pages, time.perf_counter() - t0, r.anchors)
 
 
@@ -175,8 +175,8 @@ class ReportJob:
             return None
         return front
 
-    def assemble(self, with_web: bool = True) -> EditionResult:
-        """Join the parts, check the result, and make the web edition."""
+    def assemble(self) -> EditionResult:
+        """Join the parts and check the result (the web edition is made apart: build_web)."""
         from .assemble import Piece, join
         from .parts import body_labels, front_labels
         front = self.laid["front"]
@@ -188,8 +188,6 @@ class ReportJob:
             raise BuildError([Problem(SourceLocation(self.source), f"accessibility: {p}") for p in joined.problems])
         entry = _entry(self.edition, "pdf", output_name(self.edition, "pdf"), joined.pdf, joined.pages)
         outputs = (Output(entry["path"], joined.pdf, entry),)
-        if with_web and self.edition.spec.web:
-            outputs += build_web(self.m, self.edition)
         return EditionResult(self.edition, outputs, joined.pages, time.perf_counter() - self.t0, anchors)
 
     def result(self) -> EditionResult:
@@ -488,7 +486,7 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
 
     from .workers import can_fork
     parallel = jobs > 1 and can_fork()
-    common = parts_common_key(m) if reports else ""
+    common = ""
 
     def start_report(job: ReportJob) -> list[Task]:
         e = job.edition
@@ -503,6 +501,7 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
         if reuse(e):
             continue
         waiting[e.language] = waiting.get(e.language, 0) + 1
+        common = common or parts_common_key(m)
         if parallel:  # its HTML made by a worker while this process loads WeasyPrint (see idle)
             initial.append(Task(f"{e.id}:page", _source(m, e), print_page, (m, e), e.id, "HTML page", priority=0))
         else:
@@ -593,7 +592,7 @@ def layout_unit_task(*args):
 
 def assemble_task(job: "ReportJob") -> EditionResult:
     """Worker side of the join: the report's PDF, checked (its web edition is a task of its own)."""
-    return job.assemble(with_web=False)
+    return job.assemble()
 
 
 def _scratch(out: Path) -> Path:
@@ -606,9 +605,8 @@ def _prepare_renderer(out: Path, m: Manuscript, editions: list[Edition]) -> None
     from .pdf import configure_fontconfig, pango_available, warm_up
     if pango_available():
         configure_fontconfig(_scratch(out))
-        sheets = tuple(dict.fromkeys(m.styles / e.spec.stylesheet for e in editions))
         languages = tuple(dict.fromkeys(e.language for e in editions))
-        warm_up(m.root, sheets[:1], [m.root, m.styles], languages, _scratch(out))
+        warm_up(m.root, (m.styles / editions[0].spec.stylesheet,), [m.root, m.styles], languages, _scratch(out))
 
 
 def _meta_of(r: EditionResult) -> dict:

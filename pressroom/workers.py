@@ -7,9 +7,9 @@ import multiprocessing
 import signal
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import wait
-from contextlib import contextmanager
 from typing import Any, Callable
 
 from .errors import BuildError, Problem, SourceLocation
