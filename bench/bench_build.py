@@ -287,9 +287,9 @@ def stages_worker(report: Path, scratch: Path) -> None:
         t["page"] = time.perf_counter() - t0
         rss["page"] = peak()
         t0 = time.perf_counter()
-        for chosen in job.units():
-            job.add_unit(layout_unit(*job.unit_args(chosen)))
-        job.add_unit(layout_unit(*job.unit_args([job.front_part()])))
+        while units := job.units():
+            for chosen in units:
+                job.add_unit(layout_unit(*job.unit_args(chosen)))
         parts_total = time.perf_counter() - t0
         t["layout"], t["write"] = spent["layout"], spent["write"]
         t["page"] += parts_total - spent["layout"] - spent["write"]  # splitting, page numbers: ours

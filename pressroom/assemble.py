@@ -85,14 +85,29 @@ def recto_starts(counts: list[int]) -> list[int]:
     return starts
 
 
-def join(pieces: list[Piece], first_body: int | None, info: dict[str, str]) -> Joined:
+def read_part(pdf: bytes) -> PdfReader:
+    """A laid-out part's PDF, parsed to its last object: what the join would parse when it runs,
+    parsed ahead while other parts are still being laid out (see join's `readers`)."""
+    reader = PdfReader(BytesIO(pdf))
+    numbers = set(reader.xref_objStm)
+    for table in reader.xref.values():
+        numbers.update(table)
+    for number in sorted(numbers):
+        if number:
+            reader.get_object(number)
+    return reader
+
+
+def join(pieces: list[Piece], first_body: int | None, info: dict[str, str],
+         readers: dict[str, PdfReader] | None = None) -> Joined:
     """One PDF from `pieces`, each starting on a right-hand page (a blank page is put before one
     that would fall on a left-hand page, as `break-before: right` would). Pages are labelled
     i, ii, ... up to piece `first_body`, then 1, 2, ...; folios are stamped to match, as artifacts.
     The catalogue (/Lang, /MarkInfo, /ViewerPreferences, XMP) and the document information come
-    from the first piece; `info` adds to the latter."""
+    from the first piece; `info` adds to the latter. `readers`: the pieces' PDFs already parsed
+    (read_part), by SHA-256; the others are parsed here. The result is the same either way."""
     writer = PdfWriter()
-    readers: dict[str, PdfReader] = {}
+    readers = dict(readers or {})
     plan: list[tuple[PdfReader, int, bool] | None] = []
     starts = recto_starts([p.count for p in pieces])
     for piece, start in zip(pieces, starts):

@@ -147,13 +147,14 @@ PAGE_PLACEHOLDER = re.compile(r"@@page:([A-Za-z0-9_.:-]+)@@")
 
 def page_placeholder(anchor: str) -> str:
     """Where the printed page number of `anchor` goes: the report's parts are laid out apart, so the
-    numbers are known only once the chapters are (see pressroom.parts.fill_page_numbers)."""
+    numbers are known only once the parts they are in are (see pressroom.parts.fill_page_numbers)."""
     return f"@@page:{anchor}@@"
 
 
-def part_break(part: str) -> Markup:
-    """The mark between two parts of the report that are laid out apart (see pressroom.parts)."""
-    return Markup(f"<!--pressroom:part {part}-->")
+def part_break(part: str, front: bool = False) -> Markup:
+    """The mark before a part of the report that is laid out apart (see pressroom.parts); `part` is
+    the id of the element that opens it; `front`: the part belongs to the front matter."""
+    return Markup(f"<!--pressroom:part {part}{' front' if front else ''}-->")
 
 
 def split_at_second_heading(fragment: Markup) -> tuple[Markup, Markup]:

@@ -119,8 +119,10 @@ def french_typography(text: str) -> str:
     text = re.sub(r"«[ \u00a0\u202f]*", f"«{NNBSP}", text)
     text = re.sub(r"[ \u00a0\u202f]*»", f"{NNBSP}»", text)
     text = re.sub(r"[ \u00a0\u202f]*([;!?])", f"{NNBSP}\\1", text)
-    # Colon: not in times (12:30) or URLs (http://).
-    text = re.sub(r"(?<![\d/:])[ \u00a0\u202f]*:(?![/\d])", f"{NNBSP}:", text)
+    # Colon: a space before it becomes a narrow one ("Rwanda, 1994 :" too); none is added in times
+    # (12:30) or URLs (http://).
+    text = re.sub(r"[ \u00a0\u202f]+:(?![/\d])", f"{NNBSP}:", text)
+    text = re.sub(r"(?<![/: \u00a0\u202f]):(?![/\d])", f"{NNBSP}:", text)
     text = re.sub(rf"(\d) ({UNITS})(?=\W|$)", f"\\1{NBSP}\\2", text)
     text = re.sub(r"(\d) (?=\d{3}\b)", f"\\1{NNBSP}", text)
     return text.replace("'", "’")

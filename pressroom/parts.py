@@ -1,9 +1,11 @@
-"""The report in parts: the front matter, each chapter, the appendix and each back-matter section are
-laid out apart and cached by what they contain (each opens on a right-hand page and restarts its
-footnotes, so none depends on where the one before it ended); pressroom.assemble joins them.
+"""The report in parts: the cover pages, the contents, each front-matter section, the summary of
+recommendations, each chapter, the appendix and each back-matter section are laid out apart and
+cached by what they contain (each opens on a right-hand page and restarts its footnotes, so none
+depends on where the one before it ended); pressroom.assemble joins them.
 
-A build lays out only the parts that changed, each alone and in parallel, and the front matter
-last, once the chapters' page numbers are known for its contents.
+A build lays out only the parts that changed, each alone and in parallel. The parts that print
+page numbers of others (the contents, the summary of recommendations) wait until those are laid
+out; they are short, so little waits on them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from pathlib import Path
 from .errors import BuildError, Problem, SourceLocation
 from .html import PAGE_PLACEHOLDER, roman
 
-PART_MARK = re.compile(r"<!--pressroom:part ([^ >]+)-->\n?")
+PART_MARK = re.compile(r"<!--pressroom:part ([^ >]+)( front)?-->\n?")
+FIRST_PART = "cover"
+"""Name of the part before the first mark: the cover and what follows it up to the contents."""
 ID_ATTR = re.compile(r'\bid="([^"]+)"')
 HREF_LOCAL = re.compile(r'\bhref="#([^"]+)"')
 UNNUMBERED_PAGES = ("cover", "quiet")
@@ -40,10 +44,15 @@ class ReportParts:
 
     head: str
     """Everything up to and including `<body ...>`."""
-    front: Part
-    """Cover, colophon, epigraph, contents and front matter (page numbers still to fill in)."""
+    front: tuple[Part, ...]
+    """Cover pages, contents, front-matter sections, summary of recommendations (numbered i, ii...)."""
     body: tuple[Part, ...]
-    """Chapters, appendix and back matter, in order."""
+    """Chapters, appendix and back matter, in order (numbered 1, 2...)."""
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        """Every part, in order."""
+        return self.front + self.body
 
     def document(self, parts: list[Part]) -> str:
         """A complete HTML document of some parts, in order."""
@@ -51,15 +60,23 @@ class ReportParts:
 
 
 def split_report(page_html: str) -> ReportParts:
-    """Cut the report's print page at the marks its template puts between parts."""
+    """Cut the report's print page at the marks its template puts between parts
+    (pressroom.html.part_break); the parts marked `front` and the first one are the front matter."""
     start = page_html.index("<body")
     head_end = page_html.index(">", start) + 1
     end = page_html.rindex("</body>")
     body = page_html[head_end:end]
     pieces = PART_MARK.split(body)
-    front = Part("front", link_outside(pieces[0]))
-    parts = tuple(Part(pieces[i], link_outside(pieces[i + 1])) for i in range(1, len(pieces), 2))
-    return ReportParts(page_html[:head_end], front, parts)
+    front = [Part(FIRST_PART, link_outside(pieces[0]))]
+    rest = []
+    for i in range(1, len(pieces), 3):
+        (front if pieces[i + 1] and not rest else rest).append(Part(pieces[i], link_outside(pieces[i + 2])))
+    return ReportParts(page_html[:head_end], tuple(front), tuple(rest))
+
+
+def numbered_by_others(part: Part) -> bool:
+    """Whether the part prints page numbers of anchors (and so waits for the parts they are in)."""
+    return PAGE_PLACEHOLDER.search(part.html) is not None
 
 
 def link_outside(fragment: str) -> str:
@@ -71,14 +88,17 @@ def link_outside(fragment: str) -> str:
                           fragment)
 
 
-def fill_page_numbers(fragment: str, labels: dict[str, str], source: str) -> str:
-    """Put the printed page numbers of the chapters' anchors where the template left placeholders."""
-    missing = sorted({m.group(1) for m in PAGE_PLACEHOLDER.finditer(fragment) if m.group(1) not in labels})
-    if missing:
+def fill_page_numbers(part: Part, labels: dict[str, str], source: str, provisional: bool = False) -> Part:
+    """The part with the printed page numbers of anchors where the template left placeholders.
+
+    `provisional`: some parts are not laid out yet; an anchor whose page is not known yet gets an
+    empty number for now (the part is laid out again once it is)."""
+    missing = sorted({m.group(1) for m in PAGE_PLACEHOLDER.finditer(part.html) if m.group(1) not in labels})
+    if missing and not provisional:
         raise BuildError([Problem(SourceLocation(source), f"no page number for '{a}' (the contents or the "
                                                           "summary of recommendations refer to it)")
                           for a in missing])
-    return PAGE_PLACEHOLDER.sub(lambda m: htmllib.escape(labels[m.group(1)]), fragment)
+    return Part(part.name, PAGE_PLACEHOLDER.sub(lambda m: htmllib.escape(labels.get(m.group(1), "")), part.html))
 
 
 @dataclass(frozen=True)
@@ -138,8 +158,7 @@ def layout_unit(parts: ReportParts, chosen: list[Part], keys: dict[str, str], ro
     laid = layout(html, root, stylesheets, allowed, source, cache_dir)
     starts = []
     for p in chosen:
-        anchor = None if p.name == "front" else p.name
-        first = 0 if anchor is None else laid.anchor_pages.get(anchor)
+        first = laid.anchor_pages.get(p.name)
         if first is None:
             raise BuildError([Problem(SourceLocation(source), f"part '{p.name}' has no anchor '{p.name}' "
                                                               "(each part must open with a section of that id)")])
@@ -158,19 +177,17 @@ def layout_unit(parts: ReportParts, chosen: list[Part], keys: dict[str, str], ro
     return Unit(data, tuple(out))
 
 
-def body_labels(body: list[LaidPart]) -> dict[str, str]:
-    """Printed page numbers of the body's anchors: arabic from 1, each part on a right-hand page."""
+def page_labels(front: list[tuple[str, LaidPart | None]], body: list[tuple[str, LaidPart | None]]) -> dict[str, str]:
+    """Printed page numbers of the anchors of the parts (name, laid-out part), each part opening on
+    a right-hand page: roman from the cover in the front matter, arabic from 1 in the body. A part
+    not laid out yet (None) counts as one page, with only its opening anchor known."""
     from .assemble import recto_starts
     labels: dict[str, str] = {}
-    for part, start in zip(body, recto_starts([p.count for p in body])):
-        for anchor, offset in part.anchors.items():
-            labels.setdefault(anchor, str(start + offset + 1))
+    for parts, label in ((front, roman), (body, str)):
+        for (name, part), start in zip(parts, recto_starts([p.count if p else 1 for _, p in parts])):
+            for anchor, offset in (part.anchors.items() if part else ((name, 0),)):
+                labels.setdefault(anchor, label(start + offset + 1))
     return labels
-
-
-def front_labels(front: LaidPart) -> dict[str, str]:
-    """Printed page numbers of the front matter's anchors: roman from the cover."""
-    return {anchor: roman(offset + 1) for anchor, offset in front.anchors.items()}
 
 
 def group_units(missing: list[Part]) -> list[list[Part]]:

@@ -96,36 +96,43 @@ def build_report_pdf(m: Manuscript, edition: Edition, cache: Path) -> EditionRes
     from .parts import layout_unit
     t0 = time.perf_counter()
     job = ReportJob(m, edition, parts_common_key(m), None, cache)
-    units = [layout_unit(*job.unit_args(chosen)) for chosen in job.units()]
-    for unit in units:
-        job.add_unit(unit)
-    job.add_unit(layout_unit(*job.unit_args([job.front_part()])))
+    while units := job.units():
+        for chosen in units:
+            job.add_unit(layout_unit(*job.unit_args(chosen)))
     r = job.assemble()
     return EditionResult(r.edition, r.outputs, r.pages, time.perf_counter() - t0, r.anchors)
 
 
 class ReportJob:
     """The full report, built part by part: the parts whose key is cached are taken as they are,
-    the others laid out (each alone, in parallel), then the front matter with
-    the chapters' page numbers, then everything joined (pressroom.parts, pressroom.assemble)."""
+    the others laid out (each alone, in parallel); the parts that print others' page numbers (the
+    contents, the summary of recommendations) once those are laid out; then everything joined
+    (pressroom.parts, pressroom.assemble)."""
+
+    ROUNDS = 4
+    """How many times the parts with page numbers may be laid out again before giving up (their own
+    length can move the pages after them; in practice the second round is never needed)."""
 
     def __init__(self, m: Manuscript, edition: Edition, common_key: str, part_cache, scratch: Path,
                  page: RenderedHTML | None = None):
-        from .parts import part_key, split_report
+        from .parts import numbered_by_others, part_key, split_report
         self.m, self.edition, self.scratch, self.part_cache = m, edition, scratch, part_cache
         self.t0 = time.perf_counter()
         self.page = page or render_page(edition, m.styles, "print")
         self.split = split_report(self.page.html)
         self.common = common_key
-        self.keys = {p.name: part_key(common_key, self.split.head, p) for p in self.split.body}
+        self.late = {p.name for p in self.split.parts if numbered_by_others(p)}
+        self.keys = {p.name: part_key(common_key, self.split.head, p) for p in self.split.parts if p.name not in self.late}
         self.laid: dict[str, object] = {}
         self.pdfs: dict[str, bytes] = {}
         self.new_units: list = []
+        self.readers: dict[str, object] = {}  # parsed PDFs of parts, by SHA-256 (read_parts)
+        self.rounds = 0
         self.web: tuple[Output, ...] | None = None if edition.spec.web else ()  # once made; () when none
         self.joined: EditionResult | None = None  # the joined PDF, once made
         if part_cache is not None:
-            for p in self.split.body:
-                hit = part_cache.load(self.keys[p.name])
+            for name, key in self.keys.items():
+                hit = part_cache.load(key)
                 if hit is not None:
                     self._keep(*hit)
 
@@ -137,10 +144,52 @@ class ReportJob:
     def source(self) -> str:
         return _source(self.m, self.edition)
 
+    def labels(self) -> dict[str, str]:
+        """Printed page numbers of the anchors, as far as the parts laid out tell."""
+        from .parts import page_labels
+        return page_labels([(p.name, self.laid.get(p.name)) for p in self.split.front],
+                           [(p.name, self.laid.get(p.name)) for p in self.split.body])
+
     def units(self) -> list:
-        """Body parts still to lay out, one document each."""
+        """Parts to lay out now, one document each: those without others' page numbers that are not
+        laid out; once all are, those with page numbers that are not laid out with the right ones."""
         from .parts import group_units
-        return group_units([p for p in self.split.body if p.name not in self.laid])
+        early = [p for p in self.split.parts if p.name not in self.late and p.name not in self.laid]
+        if early:
+            return group_units(early)
+        late = self._late_parts()
+        if late:
+            self.rounds += 1
+            if self.rounds > self.ROUNDS:
+                raise BuildError([Problem(SourceLocation(self.source), "the page numbers of the contents do "
+                                  f"not settle after {self.ROUNDS} layouts (each layout moves the pages it numbers)")])
+        return group_units(late)
+
+    def _late_parts(self, depth: int = 0) -> list:
+        """The parts with page numbers whose numbers are not yet the right ones (taken from the
+        cache when it has them with these numbers)."""
+        from .parts import fill_page_numbers, part_key
+        labels = self.labels()
+        provisional = any(name not in self.laid for name in self.late)
+        todo = []
+        cached = False
+        for p in self.split.parts:
+            if p.name not in self.late:
+                continue
+            filled = fill_page_numbers(p, labels, self.source, provisional)
+            key = self.keys[p.name] = part_key(self.common, self.split.head, filled)
+            done = self.laid.get(p.name)
+            if done is not None and done.key == key:
+                continue
+            hit = self.part_cache.load(key) if self.part_cache is not None else None
+            if hit is not None:
+                self._keep(*hit)
+                cached = True
+                continue
+            todo.append(filled)
+        if cached and not todo and depth < self.ROUNDS and self.labels() != labels:
+            return self._late_parts(depth + 1)  # a part taken from the cache moved the others' numbers
+        return todo
 
     def unit_args(self, chosen) -> tuple:
         """Arguments of pressroom.parts.layout_unit for some parts."""
@@ -160,30 +209,24 @@ class ReportJob:
             for unit in self.new_units:
                 self.part_cache.store(unit)
 
-    def body_ready(self) -> bool:
-        return all(p.name in self.laid for p in self.split.body)
+    def read_parts(self) -> None:
+        """Parse the PDFs of the parts laid out so far, for the join (pressroom.assemble.read_part)."""
+        from .assemble import read_part
+        for digest, pdf in self.pdfs.items():
+            if digest not in self.readers:
+                self.readers[digest] = read_part(pdf)
 
-    def front_part(self):
-        """The front matter with the chapters' page numbers; None when the cache has it."""
-        from .parts import Part, body_labels, fill_page_numbers, part_key
-        labels = body_labels([self.laid[p.name] for p in self.split.body])
-        front = Part("front", fill_page_numbers(self.split.front.html, labels, self.source))
-        key = self.keys["front"] = part_key(self.common, self.split.head, front)
-        hit = self.part_cache.load(key) if self.part_cache is not None else None
-        if hit is not None:
-            self._keep(*hit)
-            return None
-        return front
+    def progress(self) -> tuple[int, int]:
+        """Parts laid out, of all."""
+        return len([p for p in self.split.parts if p.name in self.laid]), len(self.split.parts)
 
     def assemble(self) -> EditionResult:
         """Join the parts and check the result (the web edition is made apart: build_web)."""
         from .assemble import Piece, join
-        from .parts import body_labels, front_labels
-        front = self.laid["front"]
-        body = [self.laid[p.name] for p in self.split.body]
-        pieces = [Piece(self.pdfs[lp.unit], lp.first, lp.count, lp.numbered) for lp in [front] + body]
-        joined = join(pieces, 1 if body else None, {})
-        anchors = {**front_labels(front), **body_labels(body)}
+        laid = [self.laid[p.name] for p in self.split.parts]
+        pieces = [Piece(self.pdfs[lp.unit], lp.first, lp.count, lp.numbered) for lp in laid]
+        joined = join(pieces, len(self.split.front) if self.split.body else None, {}, self.readers)
+        anchors = self.labels()
         if joined.problems:
             raise BuildError([Problem(SourceLocation(self.source), f"accessibility: {p}") for p in joined.problems])
         entry = _entry(self.edition, "pdf", output_name(self.edition, "pdf"), joined.pdf, joined.pages)
@@ -444,6 +487,7 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
     reports = [e for e in editions if e.spec.kind == "report"]
     briefs = [e for e in editions if e.spec.kind == "brief"]
     jobs_of: dict[str, ReportJob] = {}
+    running_parts: set[str] = set()  # report parts being laid out (by task name)
     waiting: dict[str, int] = {}  # reports still being built, by language
 
     def reuse(e: Edition, pages: dict | None = None) -> bool:
@@ -473,15 +517,22 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
         return out
 
     def report_tasks(job: ReportJob) -> list[Task]:
+        """What the report needs next: parts to lay out, or, once all are, the join."""
         e = job.edition
-        if not job.body_ready():
-            return [Task(f"{e.id}:part:{chosen[0].name}", job.source, layout_unit_task, job.unit_args(chosen),
-                         e.id, f"part '{chosen[0].name}'") for chosen in job.units()]
-        if "front" not in job.laid:
-            front = job.front_part()
-            if front is not None:
-                return [Task(f"{e.id}:front", job.source, layout_unit_task, job.unit_args([front]), e.id,
-                             "front matter", priority=0)]
+        if any(t.startswith(f"{e.id}:part:") for t in running_parts):
+            return []  # the next parts (or the join) wait for these
+        try:
+            units = job.units()
+        except BuildError as exc:
+            problems.extend(exc.problems)
+            return []
+        if units:
+            late = bool(job.late & {p.name for p in units[0]})
+            tasks = [Task(f"{e.id}:part:{chosen[0].name}:{job.rounds}", job.source, layout_unit_task,
+                          job.unit_args(chosen), e.id, f"part '{chosen[0].name}'", priority=0 if late else 1)
+                     for chosen in units]
+            running_parts.update(t.name for t in tasks)
+            return tasks
         return [Task(f"{e.id}:join", job.source, assemble_task, (job,), e.id, "joining the parts", priority=0)]
 
     from .workers import can_fork
@@ -492,8 +543,8 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
         e = job.edition
         jobs_of[e.id] = job
         tasks = report_tasks(job)
-        if job.web is None:  # the web edition needs no layout: made beside the parts
-            tasks.append(Task(f"{e.id}:web", job.source, build_web, (m, e), e.id, "web edition"))
+        if job.web is None:  # the web edition needs no layout: made beside the largest part
+            tasks.insert(0, Task(f"{e.id}:web", job.source, build_web, (m, e), e.id, "web edition"))
         return tasks
 
     initial: list[Task] = []
@@ -511,13 +562,20 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
         _prepare_renderer(opts.out, m, editions)
     initial += briefs_now
 
+    prepared: list[bool] = []
+
     def idle() -> None:
         """While the first workers make the reports' HTML: load and warm WeasyPrint and the join up,
-        once, for every worker forked afterwards."""
-        if waiting:
+        once, for every worker forked afterwards. Later, while parts are laid out: parse those laid
+        out so far, for the join (forked with them) not to."""
+        if waiting and not prepared:
+            prepared.append(True)
             _prepare_renderer(opts.out, m, editions)
             from .assemble import warm_up
             warm_up()
+        for job in jobs_of.values():
+            if job.joined is None:
+                job.read_parts()
 
     def started(t: Task):
         e = by_id[t.edition or t.name]
@@ -565,10 +623,11 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
                 return complete(job.result()) if job.web is not None else []
             return complete(value)
         job = jobs_of[e.id]
+        running_parts.discard(t.name)
         job.add_unit(value)
         if progress:
-            progress(e, "step", (len([p for p in job.split.body if p.name in job.laid]), len(job.split.body)))
-        return report_tasks(job) if job.body_ready() else []
+            progress(e, "step", job.progress())
+        return report_tasks(job)
 
     if initial:
         run_tasks(initial, jobs, opts.timeout, started, finished, idle)
@@ -601,12 +660,15 @@ def _scratch(out: Path) -> Path:
 
 
 def _prepare_renderer(out: Path, m: Manuscript, editions: list[Edition]) -> None:
-    """Point fontconfig at the project's fonts and warm WeasyPrint up once, before forking workers."""
-    from .pdf import configure_fontconfig, pango_available, warm_up
+    """Point fontconfig at the project's fonts, warm WeasyPrint up and parse every edition's stylesheet
+    once, before forking workers."""
+    from .pdf import configure_fontconfig, pango_available, shared_stylesheets, warm_up
     if pango_available():
         configure_fontconfig(_scratch(out))
         languages = tuple(dict.fromkeys(e.language for e in editions))
         warm_up(m.root, (m.styles / editions[0].spec.stylesheet,), [m.root, m.styles], languages, _scratch(out))
+        for sheet in dict.fromkeys(e.spec.stylesheet for e in editions[1:]):
+            shared_stylesheets((m.styles / sheet,), [m.root, m.styles])
 
 
 def _meta_of(r: EditionResult) -> dict:

@@ -107,8 +107,9 @@ def run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start=None, on_do
     """Run tasks, at most `jobs` at once; return {name: ("ok", result) | ("error", problems)}.
 
     `on_done(task, outcome)` may return tasks that the finished one made possible; they run next.
-    `idle()` is called once, in this process, when the first workers have started: it may load
-    what later tasks need, for the workers forked after it to share.
+    `idle()` is called in this process each time workers have been started (the first time, once
+    the first ones have): it may do what later tasks need (load modules for the workers forked
+    after it to share, parse what they will read), while the workers run.
 
     Each task runs in its own forked process (so a render that loops can be stopped without
     stopping the others); with one job they run here, one after another."""
@@ -151,7 +152,6 @@ def _run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start, on_done, 
                     on_start(t)
             if idle is not None:
                 idle()
-                idle = None
             now = time.monotonic()
             soonest = min(started + timeout for _, _, started in running.values())
             ready = wait(list(running), timeout=max(0.0, soonest - now))

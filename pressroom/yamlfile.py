@@ -8,6 +8,11 @@ from typing import Any
 
 import yaml
 
+try:  # libyaml's parser, when PyYAML was built with it
+    from yaml.cyaml import CParser as _CParser
+except ImportError:
+    _CParser = None
+
 from .errors import BuildError
 
 
@@ -29,8 +34,8 @@ class LineList(list):
     item_lines: list
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose mappings and sequences carry line numbers."""
+class _Lines:
+    """Constructors whose mappings and sequences carry line numbers."""
 
     line_offset = 0
 
@@ -61,19 +66,54 @@ class _Loader(yaml.SafeLoader):
         return result
 
 
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.construct_mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _Loader.construct_sequence)
-# Dates stay strings: the manuscript's dates are shown as written and parsed where needed.
-_Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+class _Loader(_Lines, yaml.SafeLoader):
+    """PyYAML's own (Python) safe loader, with lines: its error messages are the ones explained."""
+
+
+_LOADERS = [_Loader]
+if _CParser is not None:
+    class _FastLoader(_CParser, _Lines, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """The same on libyaml's parser (some ten times faster); used for text that parses."""
+
+        def __init__(self, stream):
+            _CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+    _LOADERS.insert(0, _FastLoader)
+
+for _cls in _LOADERS:
+    _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _cls.construct_mapping)
+    _cls.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _cls.construct_sequence)
+    # Dates stay strings: the manuscript's dates are shown as written and parsed where needed.
+    _cls.yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+def _fast(text: str, line_offset: int):
+    """The data, by libyaml, or None when it is not there or anything is wrong with the text (the
+    Python loader then says what, in the words explain_yaml_error knows)."""
+    if len(_LOADERS) < 2 or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return None
+    loader = _LOADERS[0](text)
+    loader.line_offset = line_offset
+    try:
+        return (loader.get_single_data(),)
+    except Exception:  # noqa: BLE001 - parsed again below, for the located message
+        return None
+    finally:
+        loader.dispose()
 
 
 def parse_yaml(text: str, path: Path | str, line_offset: int = 0, where: str = "") -> Any:
     """Parse YAML text; syntax errors become a located BuildError.
 
     `where` names the part of the file the text is (`the front matter`) for messages."""
+    fast = _fast(text, line_offset)
+    if fast is not None:
+        return fast[0]
     loader = None
     try:
         loader = _Loader(text)

@@ -13,6 +13,8 @@ def test_french_typography_is_applied_by_the_build():
     assert french_typography('Il dit "non" ; vraiment ?') == f"Il dit «{NNBSP}non{NNBSP}»{NNBSP}; vraiment{NNBSP}?"
     assert french_typography("Voici : « citation »") == f"Voici{NNBSP}: «{NNBSP}citation{NNBSP}»"
     assert french_typography("à 12:30, voir http://x.org") == "à 12:30, voir http://x.org"
+    assert french_typography("Rwanda, 1994 : la volonté") == f"Rwanda, 1994{NNBSP}: la volonté"
+    assert french_typography("Note 2: voir") == f"Note 2{NNBSP}: voir"
     assert french_typography("80 km et 5 %") == f"80{NBSP}km et 5{NBSP}%"
     assert french_typography("l'État") == "l’État"
 

@@ -93,11 +93,15 @@ def test_tasks_run_by_priority_and_what_a_task_unlocks_runs_next_among_equals():
     assert results["late"] == ("ok", "late")
 
 
-def test_idle_runs_once_in_this_process_after_the_first_workers_start():
+def test_idle_runs_in_this_process_each_time_workers_have_started():
+    import os
     calls = []
     results = run_tasks([Task(f"t{i}", "", _sleep, (0.05,)) for i in range(4)], jobs=2, timeout=10,
-                        idle=lambda: calls.append(len(calls)))
-    assert calls == [0]
+                        idle=lambda: calls.append(os.getpid()))
+    # Two workers at first, then one each time one finishes (the last finishes start none, but the
+    # loop goes round once more for each): at least three calls, all here.
+    assert len(calls) >= 3
+    assert set(calls) == {os.getpid()}
     assert all(r == ("ok", 0.05) for r in results.values())
 
 
@@ -127,3 +131,43 @@ def test_an_edited_chapter_is_laid_out_alone_and_the_report_is_the_one_a_cold_bu
     pdf = "en/report.pdf"
     assert (out / pdf).read_bytes() == (tmp_path / "cold" / pdf).read_bytes()
     assert edited.manifest["outputs"][0]["sha256"] == cold.manifest["outputs"][0]["sha256"]
+
+
+def _record_layouts(monkeypatch) -> list[list[str]]:
+    """Names of the parts of each document laid out (in this process: jobs=1)."""
+    import pressroom.parts as parts
+    calls: list[list[str]] = []
+    real = parts.layout_unit
+
+    def recording(split, chosen, *args):
+        calls.append([p.name for p in chosen])
+        return real(split, chosen, *args)
+
+    monkeypatch.setattr(parts, "layout_unit", recording)
+    return calls
+
+
+def test_only_the_contents_and_the_summary_wait_for_the_other_parts(mini_copy, tmp_path, monkeypatch):
+    calls = _record_layouts(monkeypatch)
+    build(BuildOptions(mini_copy, tmp_path / "dist", jobs=1, use_cache=False, languages=("en",), edition="report"))
+    names = [n for c in calls for n in c]
+    late = ["contents", "summary-of-recommendations"]
+    assert sorted(names[-2:]) == sorted(late)  # last, and once each: their numbers were right the first time
+    assert sorted(names[:-2]) == sorted(["cover", "preface", "first", "second", "recommendations", "about"])
+
+
+def test_an_edit_that_moves_pages_lays_out_the_contents_and_summary_again_as_a_cold_build_would(mini_copy, tmp_path,
+                                                                                                monkeypatch):
+    out = tmp_path / "dist"
+    opts = BuildOptions(mini_copy, out, jobs=1, languages=("en",), edition="report")
+    first = build(opts)
+    chapter = mini_copy / "chapters" / "01-first.md"
+    chapter.write_text(chapter.read_text() + "\n\n" + "\n\n".join(
+        f"An added paragraph, number {i}, long enough to push the next chapter two pages on. " * 6 for i in range(12)))
+    calls = _record_layouts(monkeypatch)
+    edited = build(opts)
+    assert sorted(n for c in calls for n in c) == ["contents", "first", "summary-of-recommendations"]
+    assert edited.results[0].anchors["second"] != first.results[0].anchors["second"]
+    cold = build(BuildOptions(mini_copy, tmp_path / "cold", jobs=1, use_cache=False, languages=("en",),
+                              edition="report"))
+    assert (out / "en/report.pdf").read_bytes() == (tmp_path / "cold" / "en/report.pdf").read_bytes()

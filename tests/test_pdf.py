@@ -31,7 +31,8 @@ def test_page_labels_are_roman_then_arabic_from_the_first_chapter(mini_build):
     labels = r.page_labels
     texts = page_texts(mini_build / "en/report.pdf")
     first = [i for i, t in enumerate(texts) if "The first chapter opens here" in normalise(t)][0]
-    assert labels[:first] == ["i", "ii", "iii", "iv", "v", "vi", "vii"][:first]
+    assert labels[:first] == ["i", "ii", "iii", "iv", "v", "vi", "vii", "viii"][:first]
+    assert first == 8  # cover, colophon; contents; preface; summary of recommendations: each on a right-hand page
     assert labels[first] == "1"
     assert labels[-1] == str(len(labels) - first)
 
@@ -71,7 +72,7 @@ def test_bookmarks_mirror_the_contents(mini_build):
     assert got == [
         (0, "Contents", "iii"),
         (0, "Preface", "v"),
-        (1, "Summary of recommendations", "vi"),
+        (0, "Summary of recommendations", "vii"),
         (0, "1. The first chapter", "1"),
         (1, "A section", "1"),
         (0, "2. The second chapter", "3"),
@@ -124,3 +125,25 @@ def test_audience_passages_are_flagged_in_the_report(mini_build):
     assert "ASSEMBLY-ONLY-PASSAGE" in joined and "PRESS-ONLY-PASSAGE" in joined
     assert "FOR ASSEMBLY" in joined  # the label is set in small capitals (text-transform)
     assert "Mobilizing" not in joined  # the running head comes from publication.yml
+
+
+def test_stylesheets_are_parsed_once_per_process_and_again_when_they_change(tmp_path):
+    from pressroom.pdf import configure_fontconfig, shared_stylesheets
+    configure_fontconfig(tmp_path / "scratch")
+    sheet = tmp_path / "print.css"
+    sheet.write_text("p { color: red; }")
+    first = shared_stylesheets((sheet,), [tmp_path])
+    assert first is not None
+    assert shared_stylesheets((sheet,), [tmp_path])[1] is first[1]
+    sheet.write_text("p { color: navy; font-weight: 600; }")  # the preview server builds again in-process
+    again = shared_stylesheets((sheet,), [tmp_path])
+    assert again[1] is not first[1]
+
+
+def test_a_stylesheet_that_reaches_outside_the_project_is_not_shared(tmp_path):
+    from pressroom.pdf import configure_fontconfig, shared_stylesheets
+    configure_fontconfig(tmp_path / "scratch")
+    sheet = tmp_path / "print.css"
+    sheet.write_text('@import url("file:///etc/hostname");\np { color: red; }')
+    # Each document then parses it itself, and the refusal is reported with the document's source.
+    assert shared_stylesheets((sheet,), [tmp_path]) is None
