@@ -4,11 +4,11 @@
 import sys
 
 try:
-    from pressroom.cli import main
+    from pressroom.cli import run
 except ModuleNotFoundError as exc:  # run before installing
     sys.stderr.write(f"pressroom is not installed ({exc}).\nRun: python -m venv .venv && "
                      ". .venv/bin/activate && pip install -e .\n")
     sys.exit(2)
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import multiprocessing
 import signal
 import time
@@ -13,6 +14,8 @@ from multiprocessing.connection import wait
 from typing import Any, Callable
 
 from .errors import BuildError, Problem, SourceLocation
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,16 @@ def layout_gc():
         gc.unfreeze()
 
 
+_AT_WORKER_EXIT: list = []
+
+
+def at_worker_exit(fn) -> None:
+    """Have `fn()` called when a forked worker has done its task: workers leave without running
+    atexit handlers or finalisers, so what must not outlive them (temporary folders) goes here."""
+    if fn not in _AT_WORKER_EXIT:
+        _AT_WORKER_EXIT.append(fn)
+
+
 def _child(conn, task: Task) -> None:
     try:
         result = task.fn(*task.args)
@@ -75,6 +88,11 @@ def _child(conn, task: Task) -> None:
         conn.send(("crash", traceback.format_exc()))
     finally:
         conn.close()
+        for fn in _AT_WORKER_EXIT:
+            try:
+                fn()
+            except Exception:  # noqa: BLE001 - the task's outcome is already sent
+                log.debug("worker exit hook failed", exc_info=True)
 
 
 class _Alarm(Exception):

@@ -47,11 +47,11 @@ def test_a_build_with_nothing_changed_does_not_import_weasyprint(tmp_path):
     out = tmp_path / "dist"
     args = [sys.executable, str(ROOT / "build.py"), "--manuscript", str(FIXTURES / "mini"), "--out", str(out), "--quiet"]
     subprocess.run(args, check=True)
-    probe = ("import runpy, sys; sys.argv = " + repr(args[1:]) + "\n"
-             "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\nexcept SystemExit as e:\n    assert e.code == 0, e.code\n"
-             "print('weasyprint' in sys.modules)")
+    probe = ("import sys\nfrom pressroom.cli import main\n"
+             f"code = main({args[2:]!r})\n"
+             "print(code, 'weasyprint' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
-    assert done.stdout.strip() == "False"
+    assert done.stdout.strip() == "0 False"
 
 
 def _sleep(seconds):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from pdfutil import find_page, normalise, outline_titles, page_texts, reader
 
@@ -147,3 +148,43 @@ def test_a_stylesheet_that_reaches_outside_the_project_is_not_shared(tmp_path):
     sheet.write_text('@import url("file:///etc/hostname");\np { color: red; }')
     # Each document then parses it itself, and the refusal is reported with the document's source.
     assert shared_stylesheets((sheet,), [tmp_path]) is None
+
+
+def test_builds_leave_no_temporary_font_folders_even_from_their_workers(mini_copy, tmp_path):
+    # WeasyPrint copies the fonts into a temporary folder per font configuration (3 MB here) and
+    # removes it in a finaliser, which forked workers never run.
+    import os
+    import shutil
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parent.parent
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = {**os.environ, "TMPDIR": str(tmp)}
+
+    def run(*args: str) -> int:
+        return subprocess.run([sys.executable, str(root / "build.py"), "--manuscript", str(mini_copy), "--jobs", "2",
+                               "--quiet", *args], env=env, capture_output=True).returncode
+
+    assert run("--out", str(tmp_path / "dist")) == 0
+    assert sorted(p.name for p in tmp.iterdir()) == []
+    # Stylesheets that are refused something are parsed by each document, in each worker: same.
+    styles = tmp_path / "styles"
+    shutil.copytree(root / "styles", styles)
+    sheet = styles / "print.css"
+    sheet.write_text('@import url("file:///etc/hostname");\n' + sheet.read_text())
+    assert run("--out", str(tmp_path / "dist2"), "--styles", str(styles), "--edition", "report") == 1
+    assert sorted(p.name for p in tmp.iterdir()) == []
+
+
+def test_streams_are_compressed_at_zlibs_default_level_not_pydyfs_nine(mini_build):
+    import zlib
+
+    import pydyf
+    from pressroom.pdf import STREAM_COMPRESSION
+    assert STREAM_COMPRESSION == 6
+    data = b"BT /F1 9 Tf (Preventing mass atrocities) Tj ET\n" * 400
+    written = pydyf.Stream([data], compress=True).data  # as WeasyPrint writes (the build set the level)
+    body = written[written.index(b"\nstream\n") + 8:written.rindex(b"\nendstream")]
+    assert zlib.decompress(body) == data
+    assert body == zlib.compress(data, 6) != zlib.compress(data, 9)
