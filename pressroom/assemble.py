@@ -8,6 +8,7 @@ the PDF it was laid out in, with the structure elements of those pages, and set 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from io import BytesIO
@@ -85,6 +86,15 @@ def recto_starts(counts: list[int]) -> list[int]:
     return starts
 
 
+@functools.cache
+def _names_written_once() -> None:
+    """pypdf writes each name (/Type, /StructElem, /K...) character by character, each time: some
+    60,000 times in a report, a quarter of the join. The bytes of a name do not change: keep them."""
+    original = getattr(NameObject, "renumber", None)
+    if original is not None and not hasattr(original, "cache_info"):
+        NameObject.renumber = functools.lru_cache(maxsize=4096)(original)
+
+
 def read_part(pdf: bytes) -> PdfReader:
     """A laid-out part's PDF, parsed to its last object: what the join would parse when it runs,
     parsed ahead while other parts are still being laid out (see join's `readers`)."""
@@ -106,6 +116,7 @@ def join(pieces: list[Piece], first_body: int | None, info: dict[str, str],
     The catalogue (/Lang, /MarkInfo, /ViewerPreferences, XMP) and the document information come
     from the first piece; `info` adds to the latter. `readers`: the pieces' PDFs already parsed
     (read_part), by SHA-256; the others are parsed here. The result is the same either way."""
+    _names_written_once()
     writer = PdfWriter()
     readers = dict(readers or {})
     plan: list[tuple[PdfReader, int, bool] | None] = []

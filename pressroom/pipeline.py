@@ -533,7 +533,8 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
                      for chosen in units]
             running_parts.update(t.name for t in tasks)
             return tasks
-        return [Task(f"{e.id}:join", job.source, assemble_task, (job,), e.id, "joining the parts", priority=0)]
+        return [Task(f"{e.id}:join", job.source, assemble_task, (job,), e.id, "joining the parts", priority=0,
+                     here=True)]
 
     from .workers import can_fork
     parallel = jobs > 1 and can_fork()

@@ -36,6 +36,9 @@ class Task:
     """Which piece of the edition (`part 'rwanda'`), for messages."""
     priority: int = 1
     """Lower runs first (in the order given among equals): what others wait for goes first."""
+    here: bool = False
+    """May run in this process (under the same watchdog) when it is the only task left: no fork,
+    no result to send back."""
 
 
 def timeout_problem(task: Task, seconds: float) -> Problem:
@@ -161,6 +164,11 @@ def _run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start, on_done, 
         while pending or running:
             while pending and len(running) < jobs:
                 t = pending.pop(0)
+                if t.here and not running and not pending:
+                    if on_start:
+                        on_start(t)
+                    finish(t, _run_inline(t, timeout))
+                    continue
                 parent, child = ctx.Pipe(duplex=False)
                 proc = ctx.Process(target=_child, args=(child, t), daemon=True)
                 proc.start()
@@ -170,6 +178,8 @@ def _run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start, on_done, 
                     on_start(t)
             if idle is not None:
                 idle()
+            if not running:
+                continue  # what ran here may have made more tasks
             now = time.monotonic()
             soonest = min(started + timeout for _, _, started in running.values())
             ready = wait(list(running), timeout=max(0.0, soonest - now))

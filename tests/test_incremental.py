@@ -171,3 +171,13 @@ def test_an_edit_that_moves_pages_lays_out_the_contents_and_summary_again_as_a_c
     cold = build(BuildOptions(mini_copy, tmp_path / "cold", jobs=1, use_cache=False, languages=("en",),
                               edition="report"))
     assert (out / "en/report.pdf").read_bytes() == (tmp_path / "cold" / "en/report.pdf").read_bytes()
+
+
+def test_a_task_that_may_run_here_runs_here_only_when_it_is_the_last_one():
+    import os
+    tasks = [Task("a", "", os.getpid, (), here=True), Task("b", "", _sleep, (0.05,))]
+    results = run_tasks(tasks, jobs=2, timeout=10)
+    assert results["a"][1] != os.getpid()  # another task was waiting: forked as usual
+    then = {"c": [Task("d", "", os.getpid, (), here=True)]}  # d waits for c, like a join for its parts
+    last = run_tasks([Task("c", "", _sleep, (0.05,))], jobs=2, timeout=10, on_done=lambda t, _: then.get(t.name))
+    assert last["d"] == ("ok", os.getpid())
