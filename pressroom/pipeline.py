@@ -466,8 +466,9 @@ def _keep_previous_entries(out: Path, entries: list[dict]) -> list[dict]:
 
 def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progress=None) -> list[EditionResult]:
     """Every edition that changed, in parallel workers: each report's HTML page (while this process
-    loads WeasyPrint), its parts that changed and its web edition, its front matter once its
-    chapters are laid out, the report joined, then the briefs of its language (which cite its page
+    loads WeasyPrint), its parts that changed (while this process parses those laid out, for the
+    join), its contents and summary of recommendations once the pages they number are laid out,
+    the report joined beside its web edition, then the briefs of its language (which cite its page
     numbers). What others wait on runs first (pressroom.workers.Task.priority). Unchanged editions
     come from the cache without anything being laid out."""
     import os
@@ -533,8 +534,11 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
                      for chosen in units]
             running_parts.update(t.name for t in tasks)
             return tasks
-        return [Task(f"{e.id}:join", job.source, assemble_task, (job,), e.id, "joining the parts", priority=0,
-                     here=True)]
+        tasks = [Task(f"{e.id}:join", job.source, assemble_task, (job,), e.id, "joining the parts", priority=0,
+                      here=True)]
+        if job.web is None:  # needs no layout: made beside the join, on the core the join leaves free
+            tasks.append(Task(f"{e.id}:web", job.source, build_web, (m, e), e.id, "web edition"))
+        return tasks
 
     from .workers import can_fork
     parallel = jobs > 1 and can_fork()
@@ -543,10 +547,7 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
     def start_report(job: ReportJob) -> list[Task]:
         e = job.edition
         jobs_of[e.id] = job
-        tasks = report_tasks(job)
-        if job.web is None:  # the web edition needs no layout: made beside the largest part
-            tasks.insert(0, Task(f"{e.id}:web", job.source, build_web, (m, e), e.id, "web edition"))
-        return tasks
+        return report_tasks(job)
 
     initial: list[Task] = []
     for e in reports:
