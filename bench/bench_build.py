@@ -66,8 +66,25 @@ sys.path.insert(0, str(BENCH))
 # Runs a Python script or module in this very process (so that it is the build process itself),
 # then records its own peak RSS and that of its largest waited-for child (a forked worker).
 RSS_WRAPPER = r"""
-import json, resource, runpy, sys
+import json, os, resource, runpy, sys
 report, target, sys.argv = sys.argv[1], sys.argv[2], sys.argv[2:]
+
+
+def record(code):
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    with open(report, "w") as f:
+        json.dump({"rc": code, "self_kb": me.ru_maxrss, "children_kb": kids.ru_maxrss}, f)
+
+
+leave = os._exit
+
+
+def record_and_leave(code):  # build.py leaves with os._exit after a build, skipping the teardown
+    record(code)
+    leave(code)
+
+
+os._exit = record_and_leave
 code = 0
 try:
     if target.startswith("-m:"):
@@ -77,12 +94,9 @@ try:
         runpy.run_path(target, run_name="__main__")
 except SystemExit as exc:
     code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-with open(report, "w") as f:
-    json.dump({"rc": code, "self_kb": me.ru_maxrss, "children_kb": kids.ru_maxrss}, f)
+record(code)
 sys.exit(code)
 """
-
 
 # ----------------------------------------------------------------------------------------------
 # Running and timing commands

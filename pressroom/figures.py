@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
-from xml.sax.saxutils import escape
+import html
 
 from .model import Publication, Recommendation
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 def recommendation_matrix(publication: Publication, recs: tuple[Recommendation, ...],
@@ -17,7 +21,7 @@ def recommendation_matrix(publication: Publication, recs: tuple[Recommendation, 
     ink, accent, faint = "#1f2a44", "#9b2c2c", "#e9e4da"
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'viewBox="0 0 {width} {height}" font-family="Source Sans 3" role="img">',
-           f'<title>{escape(labels["matrix_title"])}</title>']
+           f'<title>{_escape(labels["matrix_title"])}</title>']
     for j, a in enumerate(audiences):
         x = left + j * cw + cw / 2
         words = a.short.split()
@@ -25,11 +29,11 @@ def recommendation_matrix(publication: Publication, recs: tuple[Recommendation, 
         for k, chunk in enumerate((" ".join(words[:half]), " ".join(words[half:]))):
             if chunk:
                 out.append(f'<text x="{x:.0f}" y="{top - 30 + k * 14}" text-anchor="middle" font-size="11" '
-                           f'font-weight="600" fill="{ink}">{escape(chunk)}</text>')
+                           f'font-weight="600" fill="{ink}">{_escape(chunk)}</text>')
     for i, r in enumerate(rubrics):
         y = top + i * rh
         out.append(f'<text x="{left - 10}" y="{y + rh / 2 + 4:.0f}" text-anchor="end" font-size="12" '
-                   f'font-weight="600" fill="{ink}">{escape(r.label)}</text>')
+                   f'font-weight="600" fill="{ink}">{_escape(r.label)}</text>')
         for j, a in enumerate(audiences):
             ids = [x.id for x in recs if x.rubric == r.id and a.id in x.audiences]
             x0 = left + j * cw
@@ -41,12 +45,12 @@ def recommendation_matrix(publication: Publication, recs: tuple[Recommendation, 
                 lines = [", ".join(ids[k:k + 3]) for k in range(0, len(ids), 3)]
                 for k, line in enumerate(lines[:3]):
                     out.append(f'<text x="{x0 + cw / 2:.0f}" y="{y + 40 + k * 11}" text-anchor="middle" '
-                               f'font-size="8.5" fill="{ink}">{escape(line)}</text>')
+                               f'font-size="8.5" fill="{ink}">{_escape(line)}</text>')
             else:
                 out.append(f'<text x="{x0 + cw / 2:.0f}" y="{y + rh / 2 + 4:.0f}" text-anchor="middle" '
                            f'font-size="12" fill="#5f5b50">–</text>')
     out.append(f'<text x="{left}" y="{height - 10}" font-size="9.5" fill="#5a5a5a">'
-               f'{escape(labels["matrix_note"])}</text>')
+               f'{_escape(labels["matrix_note"])}</text>')
     out.append("</svg>")
     return "\n".join(out)
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from .editions import editions_to_build
 from .errors import BuildError, Problem, SourceLocation
-from .html import outline_titles, render_page
 from .manuscript import load_manuscript
 from .model import Edition, Manuscript, RenderedHTML
 
@@ -118,7 +117,10 @@ class ReportJob:
         from .parts import numbered_by_others, part_key, split_report
         self.m, self.edition, self.scratch, self.part_cache = m, edition, scratch, part_cache
         self.t0 = time.perf_counter()
-        self.page = page or render_page(edition, m.styles, "print")
+        if page is None:
+            from .html import render_page
+            page = render_page(edition, m.styles, "print")
+        self.page = page
         self.split = split_report(self.page.html)
         self.common = common_key
         self.late = {p.name for p in self.split.parts if numbered_by_others(p)}
@@ -245,6 +247,7 @@ def build_brief_pdf(m: Manuscript, edition: Edition, report_pages: dict, cache: 
     from .pdf import layout, write_pdf
     from .postprocess import add_page_labels
     t0 = time.perf_counter()
+    from .html import outline_titles, render_page
     page = render_page(edition, m.styles, "print", report_pages=report_pages)
     laid = layout(page.html, m.root, page.stylesheets, [m.root, m.styles], _source(m, edition), cache)
     warnings: list[Problem] = []
@@ -313,6 +316,7 @@ def _overflow_point(page_anchors: tuple, budget: int, titles: dict) -> str:
 
 def build_web(m: Manuscript, edition: Edition) -> tuple[Output, ...]:
     """The web edition: one self-contained HTML page."""
+    from .html import render_page
     page = render_page(edition, m.styles, "screen", pdf_name=f"{edition.spec.id}.pdf")
     data = page.html.encode("utf-8")
     entry = _entry(edition, "html", output_name(edition, "html"), data, None)
@@ -641,6 +645,7 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
 
 def print_page(m: Manuscript, edition: Edition) -> tuple[str, tuple[Path, ...]]:
     """Worker side of a report's first step: its print HTML page and stylesheets."""
+    from .html import render_page
     page = render_page(edition, m.styles, "print")
     return page.html, page.stylesheets
 

@@ -170,6 +170,7 @@ def _run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start, on_done, 
                     finish(t, _run_inline(t, timeout))
                     continue
                 parent, child = ctx.Pipe(duplex=False)
+                gc.freeze()  # what this process made since: not scanned (so not copied) by the worker
                 proc = ctx.Process(target=_child, args=(child, t), daemon=True)
                 proc.start()
                 child.close()
