@@ -566,6 +566,7 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
     briefs_now = brief_tasks()
     if (briefs_now and not waiting) or (waiting and not parallel):
         _prepare_renderer(opts.out, m, editions)
+        _prepare_rest(m, editions)
     initial += briefs_now
 
     prepared: list[bool] = []
@@ -574,11 +575,12 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
         """While the first workers make the reports' HTML: load and warm WeasyPrint and the join up,
         once, for every worker forked afterwards. Later, while parts are laid out: parse those laid
         out so far, for the join (forked with them) not to."""
-        if waiting and not prepared:
+        if waiting and len(prepared) < 2:
             prepared.append(True)
-            _prepare_renderer(opts.out, m, editions)
-            from .assemble import warm_up
-            warm_up()
+            if len(prepared) == 1:  # what the first parts need
+                _prepare_renderer(opts.out, m, editions)
+            else:  # what can wait until they are dispatched
+                _prepare_rest(m, editions)
         for job in jobs_of.values():
             if job.joined is None:
                 job.read_parts()
@@ -667,15 +669,24 @@ def _scratch(out: Path) -> Path:
 
 
 def _prepare_renderer(out: Path, m: Manuscript, editions: list[Edition]) -> None:
-    """Point fontconfig at the project's fonts, warm WeasyPrint up and parse every edition's stylesheet
-    once, before forking workers."""
-    from .pdf import configure_fontconfig, pango_available, shared_stylesheets, warm_up
+    """Point fontconfig at the project's fonts, warm WeasyPrint up and parse the first edition's
+    stylesheet once, before forking workers (the rest: _prepare_rest)."""
+    from .pdf import configure_fontconfig, pango_available, warm_up
     if pango_available():
         configure_fontconfig(_scratch(out))
         languages = tuple(dict.fromkeys(e.language for e in editions))
         warm_up(m.root, (m.styles / editions[0].spec.stylesheet,), [m.root, m.styles], languages, _scratch(out))
+
+
+def _prepare_rest(m: Manuscript, editions: list[Edition]) -> None:
+    """What later tasks share but the first parts do not need: the other stylesheets (the briefs'),
+    the join's folio font and accessibility check."""
+    from .assemble import warm_up
+    from .pdf import pango_available, shared_stylesheets
+    if pango_available():
         for sheet in dict.fromkeys(e.spec.stylesheet for e in editions[1:]):
             shared_stylesheets((m.styles / sheet,), [m.root, m.styles])
+    warm_up()
 
 
 def _meta_of(r: EditionResult) -> dict:
