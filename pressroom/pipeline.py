@@ -195,8 +195,10 @@ class ReportJob:
 
     def unit_args(self, chosen) -> tuple:
         """Arguments of pressroom.parts.layout_unit for some parts."""
-        return (self.split, chosen, dict(self.keys), self.m.root, self.page.stylesheets, [self.m.root, self.m.styles],
-                self.source, self.scratch)
+        from .parts import ReportParts
+        only = ReportParts(self.split.head, (), tuple(chosen))  # what layout_unit needs of the page
+        return (only, chosen, {p.name: self.keys[p.name] for p in chosen}, self.m.root, self.page.stylesheets,
+                [self.m.root, self.m.styles], self.source, self.scratch)
 
     def add_unit(self, unit) -> None:
         """Take a laid-out unit's parts (cached by keep_new_parts once the report is built)."""
@@ -539,9 +541,9 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
             running_parts.update(t.name for t in tasks)
             return tasks
         tasks = [Task(f"{e.id}:join", job.source, assemble_task, (job,), e.id, "joining the parts", priority=0,
-                      here=True)]
-        if job.web is None:  # needs no layout: made beside the join, on the core the join leaves free
-            tasks.append(Task(f"{e.id}:web", job.source, build_web, (m, e), e.id, "web edition"))
+                      here=True, pooled=False)]
+        if job.web is None:  # needs no layout: made by a worker while this process joins the parts
+            tasks.insert(0, Task(f"{e.id}:web", job.source, build_web, (m, e), e.id, "web edition", priority=0))
         return tasks
 
     from .workers import can_fork

@@ -173,7 +173,7 @@ def test_an_edit_that_moves_pages_lays_out_the_contents_and_summary_again_as_a_c
     assert (out / "en/report.pdf").read_bytes() == (tmp_path / "cold" / "en/report.pdf").read_bytes()
 
 
-def test_a_task_that_may_run_here_runs_here_only_when_it_is_the_last_one():
+def test_a_task_that_may_run_here_runs_here_only_when_no_other_waits_to_start():
     import os
     tasks = [Task("a", "", os.getpid, (), here=True), Task("b", "", _sleep, (0.05,))]
     results = run_tasks(tasks, jobs=2, timeout=10)
@@ -181,3 +181,57 @@ def test_a_task_that_may_run_here_runs_here_only_when_it_is_the_last_one():
     then = {"c": [Task("d", "", os.getpid, (), here=True)]}  # d waits for c, like a join for its parts
     last = run_tasks([Task("c", "", _sleep, (0.05,))], jobs=2, timeout=10, on_done=lambda t, _: then.get(t.name))
     assert last["d"] == ("ok", os.getpid())
+    beside = run_tasks([Task("web", "", _sleep, (0.3,), priority=0), Task("join", "", os.getpid, (), here=True)],
+                       jobs=2, timeout=10)
+    assert beside["join"] == ("ok", os.getpid())  # the other one runs in a worker meanwhile
+
+
+def _pid_after(seconds):
+    import os
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def test_workers_forked_once_idle_has_run_are_kept_for_the_next_tasks():
+    tasks = [Task(f"t{i}", "", _pid_after, (0.05,)) for i in range(8)]
+    results = run_tasks(tasks, jobs=2, timeout=10, idle=lambda: None)
+    pids = [results[f"t{i}"][1] for i in range(8)]
+    assert len(set(pids[:2])) == 2  # forked before idle() ran: not kept
+    assert len(set(pids[2:])) == 2 and not set(pids[2:]) & set(pids[:2])  # two workers for the six others
+
+
+def test_a_task_that_is_not_pooled_gets_a_worker_of_its_own():
+    tasks = [Task(f"t{i}", "", _pid_after, (0.05,)) for i in range(3)] + [Task("own", "", _pid_after, (0.05,),
+                                                                              pooled=False, priority=2)]
+    results = run_tasks(tasks, jobs=2, timeout=10)
+    assert results["own"][1] not in {results[f"t{i}"][1] for i in range(3)}
+
+
+def test_the_watchdog_stops_a_pooled_worker_that_hangs_and_the_others_go_on():
+    tasks = [Task("a", "", _pid_after, (0.05,)), Task("b", "", _pid_after, (0.05,), priority=2),
+             Task("stuck", "editions.yml:9", _sleep, (30,), priority=3), Task("c", "", _pid_after, (0.05,), priority=4)]
+    start = time.monotonic()
+    results = run_tasks(tasks, jobs=1 + 1, timeout=1.0)
+    assert time.monotonic() - start < 5
+    assert results["stuck"][0] == "error"
+    assert results["c"][0] == "ok" and results["a"][0] == "ok" and results["b"][0] == "ok"
+
+
+def _die():
+    import os
+    os._exit(7)
+
+
+def _boom():
+    raise RuntimeError("layout exploded")
+
+
+def test_a_worker_that_dies_or_raises_is_reported_and_not_reused():
+    tasks = [Task("warm", "", _pid_after, (0.01,)), Task("dies", "editions.yml:3", _die, (), priority=2),
+             Task("raises", "editions.yml:4", _boom, (), priority=3), Task("after", "", _pid_after, (0.01,), priority=4)]
+    results = run_tasks(tasks, jobs=1 + 1, timeout=10)
+    assert [str(p) for p in results["dies"][1]] == [
+        "editions.yml:3: internal error while rendering 'dies': the worker rendering 'dies' died (exit code 7)"]
+    assert [str(p) for p in results["raises"][1]] == [
+        "editions.yml:4: internal error while rendering 'raises': RuntimeError: layout exploded"]
+    assert results["after"][0] == "ok"
