@@ -40,8 +40,10 @@ def test_a_build_killed_at_any_moment_leaves_old_or_new_complete_outputs(tmp_pat
     assert consistent(out) == "old"
     chapter = manuscript / "chapters" / "01-first.md"
     chapter.write_text(chapter.read_text().replace("The first chapter opens here", "KILL-TEST-EDIT"))
+    # Killed outright, a build cannot remove its temporary font folder: keep it in the test's folder.
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
     proc = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "--manuscript", str(manuscript), "--out",
-                             str(out), "--quiet", "--language", "en", "--no-cache"], start_new_session=True)
+                             str(out), "--quiet", "--language", "en", "--no-cache"], start_new_session=True, env=env)
     time.sleep(delay)
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)  # the build and its render workers
