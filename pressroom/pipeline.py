@@ -495,6 +495,7 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
     briefs = [e for e in editions if e.spec.kind == "brief"]
     jobs_of: dict[str, ReportJob] = {}
     running_parts: set[str] = set()  # report parts being laid out (by task name)
+    web_issued: set[str] = set()  # reports whose web edition is under way
     waiting: dict[str, int] = {}  # reports still being built, by language
 
     def reuse(e: Edition, pages: dict | None = None) -> bool:
@@ -539,12 +540,19 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
                           job.unit_args(chosen), e.id, f"part '{chosen[0].name}'", priority=0 if late else 1)
                      for chosen in units]
             running_parts.update(t.name for t in tasks)
-            return tasks
-        tasks = [Task(f"{e.id}:join", job.source, assemble_task, (job,), e.id, "joining the parts", priority=0,
-                      here=True, pooled=False)]
-        if job.web is None:  # needs no layout: made by a worker while this process joins the parts
-            tasks.insert(0, Task(f"{e.id}:web", job.source, build_web, (m, e), e.id, "web edition", priority=0))
-        return tasks
+            return tasks + (web_task(job, priority=1) if late else [])
+        return web_task(job, priority=0) + [Task(f"{e.id}:join", job.source, assemble_task, (job,), e.id,
+                                                 "joining the parts", priority=0, here=True, pooled=False)]
+
+    def web_task(job: ReportJob, priority: int) -> list[Task]:
+        """The report's web edition, once: it needs no layout, so it waits until only the parts that
+        number pages are left (a worker is then free) or, if none is, is made while this process
+        joins the parts."""
+        e = job.edition
+        if job.web is not None or e.id in web_issued:
+            return []
+        web_issued.add(e.id)
+        return [Task(f"{e.id}:web", job.source, build_web, (m, e), e.id, "web edition", priority=priority)]
 
     from .workers import can_fork
     parallel = jobs > 1 and can_fork()

@@ -188,3 +188,14 @@ def test_streams_are_compressed_at_zlibs_default_level_not_pydyfs_nine(mini_buil
     body = written[written.index(b"\nstream\n") + 8:written.rindex(b"\nendstream")]
     assert zlib.decompress(body) == data
     assert body == zlib.compress(data, 6) != zlib.compress(data, 9)
+
+
+def test_contents_leaders_are_drawn_not_typed(mini_build):
+    # A row of full stops is read out by screen readers, and each was a tagged element of its own.
+    path = mini_build / "en/report.pdf"
+    texts = page_texts(path)
+    toc = find_page(texts, "Contents")
+    assert ".." not in texts[toc]
+    assert re.search(r"Preface v\b", normalise(texts[toc])), texts[toc]
+    contents = reader(path).pages[toc].get_contents().get_data()
+    assert contents.count(b"BDC") < 80  # a few tagged runs per entry, not one per dot
