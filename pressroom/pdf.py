@@ -155,7 +155,6 @@ def layout(html: str, base_dir: Path, stylesheets: tuple[Path, ...], allowed: li
         raise BuildError([Problem(SourceLocation("pango"), PANGO_HELP)])
     configure_fontconfig(cache_dir)
     import weasyprint
-    from weasyprint.text.fonts import FontConfiguration
 
     fetcher = make_fetcher(allowed + [f.parent for f in font_files()], source)
     shared = shared_stylesheets(stylesheets, allowed)
@@ -163,9 +162,7 @@ def layout(html: str, base_dir: Path, stylesheets: tuple[Path, ...], allowed: li
         if shared is not None:
             fonts, css = shared
         else:  # parsed for this document alone, so that what goes wrong is reported with its source
-            _release_when_done()
-            fonts = FontConfiguration()
-            _OWN.append(fonts)
+            fonts = _font_configuration()
             css = _parse_stylesheets(stylesheets, fonts, fetcher)
         doc = weasyprint.HTML(string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher).render(
             stylesheets=css, font_config=fonts, pdf_tags=True, pdf_variant="pdf/ua-1")
@@ -249,7 +246,6 @@ def shared_stylesheets(stylesheets: tuple[Path, ...], allowed: list[Path]):
     server builds again in the same process). None when parsing logged anything or refused a URL:
     each document then parses them itself, so that the problem is reported with the document's
     source, as before."""
-    from weasyprint.text.fonts import FontConfiguration
     key = (tuple(str(s) for s in stylesheets), tuple(str(a) for a in allowed))
     hit = _SHARED.get(key)
     if hit is not None:
@@ -269,9 +265,7 @@ def shared_stylesheets(stylesheets: tuple[Path, ...], allowed: list[Path]):
         return response
 
     fetcher.fetch = recording
-    _release_when_done()
-    fonts = FontConfiguration()
-    _OWN.append(fonts)
+    fonts = _font_configuration()
     with captured_weasyprint_log() as records:
         try:
             css = _parse_stylesheets(stylesheets, fonts, fetcher)
@@ -287,9 +281,16 @@ def shared_stylesheets(stylesheets: tuple[Path, ...], allowed: list[Path]):
     return fonts, css
 
 
-def _release_when_done() -> None:
+def _font_configuration():
+    """A new WeasyPrint font configuration, whose temporary folder this process removes when it is
+    done (release_fonts, at exit or when a worker leaves)."""
+    from weasyprint.text.fonts import FontConfiguration
+
     from .workers import at_worker_exit
     at_worker_exit(release_fonts)
+    fonts = FontConfiguration()
+    _OWN.append(fonts)
+    return fonts
 
 
 STREAM_COMPRESSION = 6

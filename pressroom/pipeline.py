@@ -130,6 +130,7 @@ class ReportJob:
         self.new_units: list = []
         self.readers: dict[str, object] = {}  # parsed PDFs of parts, by SHA-256 (read_parts)
         self.rounds = 0
+        self.laying_out = 0  # units handed out by units() and not yet back (add_unit)
         self.web: tuple[Output, ...] | None = None if edition.spec.web else ()  # once made; () when none
         self.joined: EditionResult | None = None  # the joined PDF, once made
         if part_cache is not None:
@@ -158,14 +159,18 @@ class ReportJob:
         from .parts import group_units
         early = [p for p in self.split.parts if p.name not in self.late and p.name not in self.laid]
         if early:
-            return group_units(early)
-        late = self._late_parts()
-        if late:
-            self.rounds += 1
-            if self.rounds > self.ROUNDS:
-                raise BuildError([Problem(SourceLocation(self.source), "the page numbers of the contents do "
-                                  f"not settle after {self.ROUNDS} layouts (each layout moves the pages it numbers)")])
-        return group_units(late)
+            units = group_units(early)
+        else:
+            late = self._late_parts()
+            if late:
+                self.rounds += 1
+                if self.rounds > self.ROUNDS:
+                    raise BuildError([Problem(SourceLocation(self.source), "the page numbers of the contents do "
+                                      f"not settle after {self.ROUNDS} layouts (each layout moves the pages it "
+                                      "numbers)")])
+            units = group_units(late)
+        self.laying_out += len(units)
+        return units
 
     def _late_parts(self, depth: int = 0) -> list:
         """The parts with page numbers whose numbers are not yet the right ones (taken from the
@@ -205,6 +210,7 @@ class ReportJob:
         for part in unit.parts:
             self._keep(part, unit.pdf)
         self.new_units.append(unit)
+        self.laying_out = max(0, self.laying_out - 1)
 
     def keep_new_parts(self) -> None:
         """Cache the parts laid out for this report, once it has been built: a failed build leaves
@@ -248,8 +254,8 @@ def build_brief_pdf(m: Manuscript, edition: Edition, report_pages: dict, cache: 
     """Render one brief, citing the report's printed pages, and hold it to its page budget."""
     from .pdf import layout, write_pdf
     from .postprocess import add_page_labels
-    t0 = time.perf_counter()
     from .html import outline_titles, render_page
+    t0 = time.perf_counter()
     page = render_page(edition, m.styles, "print", report_pages=report_pages)
     laid = layout(page.html, m.root, page.stylesheets, [m.root, m.styles], _source(m, edition), cache)
     warnings: list[Problem] = []
@@ -494,7 +500,6 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
     reports = [e for e in editions if e.spec.kind == "report"]
     briefs = [e for e in editions if e.spec.kind == "brief"]
     jobs_of: dict[str, ReportJob] = {}
-    running_parts: set[str] = set()  # report parts being laid out (by task name)
     web_issued: set[str] = set()  # reports whose web edition is under way
     waiting: dict[str, int] = {}  # reports still being built, by language
 
@@ -527,7 +532,7 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
     def report_tasks(job: ReportJob) -> list[Task]:
         """What the report needs next: parts to lay out, or, once all are, the join."""
         e = job.edition
-        if any(t.startswith(f"{e.id}:part:") for t in running_parts):
+        if job.laying_out:
             return []  # the next parts (or the join) wait for these
         try:
             units = job.units()
@@ -539,7 +544,6 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
             tasks = [Task(f"{e.id}:part:{chosen[0].name}:{job.rounds}", job.source, layout_unit_task,
                           job.unit_args(chosen), e.id, f"part '{chosen[0].name}'", priority=0 if late else 1)
                      for chosen in units]
-            running_parts.update(t.name for t in tasks)
             return tasks + (web_task(job, priority=1) if late else [])
         return web_task(job, priority=0) + [Task(f"{e.id}:join", job.source, assemble_task, (job,), e.id,
                                                  "joining the parts", priority=0, here=True, pooled=False)]
@@ -582,9 +586,10 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
     prepared: list[bool] = []
 
     def idle() -> None:
-        """While the first workers make the reports' HTML: load and warm WeasyPrint and the join up,
-        once, for every worker forked afterwards. Later, while parts are laid out: parse those laid
-        out so far, for the join (forked with them) not to."""
+        """While the first workers make the reports' HTML: load and warm WeasyPrint up, once, for
+        every worker forked afterwards (then, once the first parts are out, the rest: briefs'
+        stylesheet, the join). Later, while parts are laid out: parse those laid out so far, so
+        that the join does not have to."""
         if waiting and len(prepared) < 2:
             prepared.append(True)
             if len(prepared) == 1:  # what the first parts need
@@ -641,7 +646,6 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
                 return complete(job.result()) if job.web is not None else []
             return complete(value)
         job = jobs_of[e.id]
-        running_parts.discard(t.name)
         job.add_unit(value)
         if progress:
             progress(e, "step", job.progress())
@@ -669,7 +673,8 @@ def layout_unit_task(*args):
 
 
 def assemble_task(job: "ReportJob") -> EditionResult:
-    """Worker side of the join: the report's PDF, checked (its web edition is a task of its own)."""
+    """The join task: the report's PDF, checked (its web edition is a task of its own). It runs in
+    this process when no other task waits to start (Task.here), else in a worker forked for it."""
     return job.assemble()
 
 

@@ -78,8 +78,8 @@ _AT_WORKER_EXIT: list = []
 
 
 def at_worker_exit(fn) -> None:
-    """Have `fn()` called when a forked worker has done its task: workers leave without running
-    atexit handlers or finalisers, so what must not outlive them (temporary folders) goes here."""
+    """Have `fn()` called when a forked worker leaves (after its last task): workers leave without
+    running atexit handlers or finalisers, so what must not outlive them (temporary folders) goes here."""
     if fn not in _AT_WORKER_EXIT:
         _AT_WORKER_EXIT.append(fn)
 
