@@ -261,15 +261,15 @@ def stages_worker(report: Path, scratch: Path) -> None:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     import weasyprint  # noqa: F401 - the build imports it once before forking its workers
-    import pressroom.pdf as pdfmod
-    from pressroom.cache import parts_common_key
-    from pressroom.editions import editions_to_build
-    from pressroom.html import render_page
-    from pressroom.manuscript import load_manuscript
-    from pressroom.parts import layout_unit
-    from pressroom.pdf import configure_fontconfig
-    from pressroom.pipeline import ReportJob, pinned_timestamps
-    from pressroom.workers import layout_gc
+    import pressroom.pdf.layout as pdfmod
+    from pressroom.build.cache import parts_common_key
+    from pressroom.load.editions import editions_to_build
+    from pressroom.render.html import render_page
+    from pressroom.load.manuscript import load_manuscript
+    from pressroom.pdf.parts import layout_unit
+    from pressroom.pdf.layout import configure_fontconfig
+    from pressroom.build.pipeline import ReportJob, pinned_timestamps
+    from pressroom.build.workers import layout_gc
     configure_fontconfig(scratch)
     t["import"] = time.perf_counter() - t0
     rss["import"] = peak()
@@ -351,12 +351,12 @@ def run_peer(jobs) -> Run:
 
 
 def weasyprint_inputs(language: str) -> tuple[Path, list[str], dict]:
-    """The report's print HTML (pressroom.html.render_page), the WeasyPrint command line for it with
+    """The report's print HTML (pressroom.render.html.render_page), the WeasyPrint command line for it with
     pressroom's stylesheets and PDF options, and an environment with pressroom's fontconfig file."""
-    from pressroom.editions import editions_to_build
-    from pressroom.html import render_page
-    from pressroom.manuscript import load_manuscript
-    from pressroom.pdf import font_face_css
+    from pressroom.load.editions import editions_to_build
+    from pressroom.render.html import render_page
+    from pressroom.load.manuscript import load_manuscript
+    from pressroom.pdf.layout import font_face_css
     folder = fresh(OUT / "weasyprint")
     m = load_manuscript(MANUSCRIPT, STYLES, (language,))
     edition = editions_to_build(m, "report", (language,))[0]
@@ -671,7 +671,7 @@ def render_section(res: dict, f: dict, command: str, seconds: float) -> str:
       "The peer, run in a folder holding the same Markdown (`bench/peer/prepare.py`: front matter, chapters, "
       "the recommendations appendix and back matter, one file per source with its front matter replaced by "
       "a heading carrying its id; `::: audience` blocks as fenced divs; the generated figure as an SVG file) "
-      "and the same stylesheet (the @font-face rules of `pressroom.pdf.font_face_css()` and `styles/print.css` "
+      "and the same stylesheet (the @font-face rules of `pressroom.pdf.layout.font_face_css()` and `styles/print.css` "
       "with `base.css` inlined), with the venv's `bin/` on `PATH`:")
     a("")
     a("  ```sh")
@@ -712,7 +712,7 @@ def render_section(res: dict, f: dict, command: str, seconds: float) -> str:
       f"worker, which lays out one edition; its RSS includes the pages it shares with the build process "
       f"it was forked from, WeasyPrint already imported). Median over the cold full builds of 3. The ratio "
       f"takes the larger of the two. WeasyPrint alone: the print HTML of `{res['largest']}` (the edition with the "
-      f"most pages) from `pressroom.html.render_page`, rendered by WeasyPrint's own command line, in "
+      f"most pages) from `pressroom.render.html.render_page`, rendered by WeasyPrint's own command line, in "
       f"the same wrapper, with pressroom's stylesheets, PDF options and fontconfig file "
       f"({fmt_s(f['rss_wp_wall'])}):")
     a("")

@@ -60,7 +60,7 @@ class Row:
 
 def render_times(manuscript, edition, renders: int, cache: Path, report_pages: dict) -> tuple[list[float], object]:
     """Seconds of each rendering of the edition, and the last result."""
-    from pressroom.pipeline import build_brief_pdf, build_report_pdf
+    from pressroom.build.pipeline import build_brief_pdf, build_report_pdf
     times, result = [], None
     for _ in range(renders):
         t0 = time.perf_counter()
@@ -74,8 +74,8 @@ def render_times(manuscript, edition, renders: int, cache: Path, report_pages: d
 
 def stamp_time(pdf: bytes, copies: int, language: str, locale: str, date: str) -> float:
     """Seconds to make `copies` personalised copies of `pdf`, from a cold start of the stamp font."""
-    from pressroom.i18n import format_long_date, labels_for
-    from pressroom.stamp import Stamper, StampText, stamp_font
+    from pressroom.render.i18n import format_long_date, labels_for
+    from pressroom.distribute.stamp import Stamper, StampText, stamp_font
     stamp_font.cache_clear()
     labels = labels_for(language)
     when = format_long_date(date, locale)
@@ -104,7 +104,7 @@ def table(rows: list[Row]) -> str:
 
 def write_readme(path: Path, section: str) -> None:
     """Replace (or append) this benchmark's section of bench/README.md, leaving the rest alone."""
-    from pressroom.pdf import atomic_write
+    from pressroom.pdf.layout import atomic_write
     block = f"{START}\n{section.rstrip()}\n{END}"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     if START in text and END in text and text.index(START) < text.index(END):
@@ -131,8 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from pressroom.editions import editions_to_build
-    from pressroom.manuscript import load_manuscript
+    from pressroom.load.editions import editions_to_build
+    from pressroom.load.manuscript import load_manuscript
 
     console = Console(stderr=True)
     manuscript = load_manuscript(args.manuscript, ROOT / "styles", (args.language,))

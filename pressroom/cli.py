@@ -53,7 +53,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     d = sub.add_parser("distribute", help="make personalised copies for recipients and (with --send) e-mail them")
     _common(d)
     if command in (None, "distribute", "-h", "--help"):
-        from .distribute import add_arguments as add_distribute_arguments
+        from .distribute.run import add_arguments as add_distribute_arguments
         add_distribute_arguments(d)
     return ap
 
@@ -75,7 +75,7 @@ def run() -> NoReturn:
     argv = _with_command(sys.argv[1:])
     code = main(argv)
     if argv[0] == "build":
-        from .pdf import release_fonts
+        from .pdf.layout import release_fonts
         release_fonts()
         logging.shutdown()
         sys.stdout.flush()
@@ -119,8 +119,8 @@ def _console(args):
 
 def cmd_build(args) -> int:
     """Build every edition (or one) into the output folder."""
-    from .pdf import PANGO_HELP, pango_available
-    from .pipeline import BuildOptions, build
+    from .build.pipeline import BuildOptions, build
+    from .pdf.layout import PANGO_HELP, pango_available
     if not pango_available():
         print(PANGO_HELP, file=sys.stderr)
         return 1
@@ -201,7 +201,8 @@ def _print_summary(console, result, out: Path, seconds: float) -> None:
 def cmd_list(args) -> int:
     """Print the editions with audience, languages and page budget."""
     from rich.table import Table
-    from .config import load_editions, load_publication
+
+    from .load.config import load_editions, load_publication
     pub = load_publication(args.manuscript / "publication.yml")
     editions = load_editions(args.manuscript / "editions.yml", pub)
     t = Table(title=None)
@@ -217,7 +218,7 @@ def cmd_list(args) -> int:
 
 def cmd_check(args) -> int:
     """Validate everything without rendering; print `path:line: severity: message`, sorted."""
-    from .check import run_check
+    from .build.check import run_check
     problems = run_check(args.manuscript, args.styles)
     for p in problems:
         print(p.format(with_severity=True))
@@ -231,7 +232,7 @@ def cmd_check(args) -> int:
 
 def cmd_sign_off(args) -> int:
     """Record the current English source hash in each named translation."""
-    from .translations import sign_off
+    from .load.translations import sign_off
     for f in args.files:
         digest = sign_off(args.manuscript, f)
         if not args.quiet:
@@ -240,14 +241,14 @@ def cmd_sign_off(args) -> int:
 
 
 def cmd_distribute(args) -> int:
-    """Personalised copies, packages, and sending (see pressroom.distribute)."""
-    from .distribute import run as run_distribute
+    """Personalised copies, packages, and sending (see pressroom.distribute.run)."""
+    from .distribute.run import run as run_distribute
     return run_distribute(args)
 
 
 def cmd_preview(args) -> int:
     """Serve the web edition with live reload until Ctrl-C."""
-    from .preview import Preview
+    from .build.preview import Preview
     Preview(args.manuscript, args.styles, args.out, args.port).serve()
     return 0
 

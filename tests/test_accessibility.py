@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pressroom.accessibility import check_pdf
+from pressroom.pdf.accessibility import check_pdf
 
 
 def test_every_built_pdf_passes(mini_build):

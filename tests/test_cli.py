@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from conftest import FIXTURES, run_cli
-import pressroom.pdf
+import pressroom.pdf.layout
 
 
 def test_usage_errors_exit_2(capsys):
@@ -18,7 +18,7 @@ def test_usage_errors_exit_2(capsys):
 
 
 def test_missing_pango_is_explained_with_the_command_to_run(monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr(pressroom.pdf, "pango_available", lambda: False)
+    monkeypatch.setattr(pressroom.pdf.layout, "pango_available", lambda: False)
     assert run_cli("--manuscript", FIXTURES / "minimal", "--out", tmp_path / "dist") == 1
     err = capsys.readouterr().err
     assert "WeasyPrint needs the Pango library, which is not installed." in err

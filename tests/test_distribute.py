@@ -25,7 +25,7 @@ from pypdf import PdfReader
 
 from conftest import FIXTURES, ROOT, run_cli
 from pressroom.errors import BuildError
-from pressroom.postprocess import add_page_labels
+from pressroom.pdf.postpass import add_page_labels
 
 RECIPIENTS = FIXTURES / "recipients"
 PASSWORD = "s3cr3t-Pa55word!"
@@ -154,8 +154,8 @@ def all_files(folder: Path) -> dict[str, bytes]:
 
 
 def test_example_recipients_are_valid_and_cover_every_audience():
-    from pressroom.config import load_editions, load_publication
-    from pressroom.recipients import load_recipients
+    from pressroom.load.config import load_editions, load_publication
+    from pressroom.distribute.recipients import load_recipients
     pub = load_publication(ROOT / "manuscript" / "publication.yml")
     editions = load_editions(ROOT / "manuscript" / "editions.yml", pub)
     lst = load_recipients(ROOT / "manuscript" / "recipients.example.csv", pub, editions)
@@ -170,9 +170,9 @@ def test_example_recipients_are_valid_and_cover_every_audience():
 
 def test_example_recipients_render_with_the_project_templates():
     """Every example recipient's e-mail renders with the real manuscript's templates."""
-    from pressroom.distribute import Batch, Planned, check_templates, publication_in
-    from pressroom.config import load_editions, load_publication
-    from pressroom.recipients import editions_for, load_recipients
+    from pressroom.distribute.run import Batch, Planned, check_templates, publication_in
+    from pressroom.load.config import load_editions, load_publication
+    from pressroom.distribute.recipients import editions_for, load_recipients
     root = ROOT / "manuscript"
     pub = load_publication(root / "publication.yml")
     editions = load_editions(root / "editions.yml", pub)
@@ -269,7 +269,7 @@ def test_injection_in_yaml_is_refused(project, capsys):
 
 
 def test_subject_cannot_be_injected_through_the_template(tmp_path):
-    from pressroom.mail import render_draft
+    from pressroom.distribute.mail import render_draft
     (tmp_path / "email").mkdir()
     (tmp_path / "email" / "default.en.txt.j2").write_text("Subject: For {{ name }}\nBody\n")
     with pytest.raises(BuildError) as exc:
@@ -279,8 +279,8 @@ def test_subject_cannot_be_injected_through_the_template(tmp_path):
 
 
 def test_yaml_recipients_are_read_like_csv():
-    from pressroom.config import load_editions, load_publication
-    from pressroom.recipients import load_recipients
+    from pressroom.load.config import load_editions, load_publication
+    from pressroom.distribute.recipients import load_recipients
     pub = load_publication(FIXTURES / "mini" / "publication.yml")
     editions = load_editions(FIXTURES / "mini" / "editions.yml", pub)
     a = load_recipients(RECIPIENTS / "valid.csv", pub, editions).recipients
@@ -358,7 +358,7 @@ def test_template_problems_are_located(project, capsys):
     assert capsys.readouterr().err.splitlines() == [
         "manuscript/email: no e-mail template for audience 'lawmakers' in 'fr' (expected lawmakers.fr.txt.j2 or "
         "default.fr.txt.j2)",
-        "manuscript/email/press.en.txt.j2:3: 'pressroom.recipients.Recipient object' has no attribute 'nickname' "
+        "manuscript/email/press.en.txt.j2:3: 'pressroom.distribute.recipients.Recipient object' has no attribute 'nickname' "
         "(expected one of: audience, batch, copies, date, publication, recipient)",
         "build failed: 2 problems",
     ]
@@ -469,7 +469,7 @@ def test_copies_are_deterministic(project, tmp_path):
 
 
 def test_stamper_reuse_gives_the_same_bytes_as_a_fresh_one(mini_build):
-    from pressroom.stamp import Stamper, StampText, stamp_pdf
+    from pressroom.distribute.stamp import Stamper, StampText, stamp_pdf
     data = (mini_build / "en" / "report.pdf").read_bytes()
     a = StampText("Prepared for A", "Copy 1 of 3", "May 4, 2020", "A", "1/3")
     b = StampText("Prepared for B, a much longer title, Office", "Copy 2 of 3", "May 4, 2020", "B", "2/3")
@@ -616,7 +616,7 @@ def test_temporary_failures_are_retried_with_backoff(project, smtp, monkeypatch)
     port, handler = smtp
     handler.refuse_first = 2
     waits = []
-    import pressroom.distribute as d
+    import pressroom.distribute.run as d
     monkeypatch.setattr(d.time, "sleep", lambda s: waits.append(s))
     assert project.run("--recipients", "valid.csv", "--batch", "b", *send_args(port, "--retries", "3",
                                                                                  "--backoff", "0.5")) == 0
@@ -664,7 +664,7 @@ def test_a_changed_edition_is_not_sent_again_unless_asked(project, smtp, capsys)
 
 def test_a_crash_between_sending_and_recording_is_detected(project, smtp, monkeypatch, capsys):
     port, handler = smtp
-    from pressroom.ledger import Ledger
+    from pressroom.distribute.ledger import Ledger
     real = Ledger.result
     calls = []
 
@@ -721,7 +721,7 @@ def test_starttls_is_required_by_default(project, smtp, capsys):
 
 
 def test_a_second_run_cannot_use_the_batch_at_the_same_time(project, capsys):
-    from pressroom.distribute import batch_lock
+    from pressroom.distribute.run import batch_lock
     with batch_lock(project.batch("b")):
         assert project.run("--recipients", "valid.csv", "--batch", "b") == 1
     assert capsys.readouterr().err.splitlines()[0] == (

@@ -56,7 +56,7 @@ def test_a_build_killed_at_any_moment_leaves_old_or_new_complete_outputs(tmp_pat
 
 
 def test_a_full_disk_gives_a_clear_message(tmp_path, capsys, monkeypatch):
-    import pressroom.output as output
+    import pressroom.build.output as output
 
     def full(path, data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))

@@ -11,8 +11,8 @@ from fontTools.ttLib import TTFont
 from fontTools.varLib.instancer import instantiateVariableFont
 
 from pdfutil import reader
-from pressroom.fontembed import static_location, static_subset
-from pressroom.pdf import font_files
+from pressroom.pdf.fontembed import static_location, static_subset
+from pressroom.pdf.layout import font_files
 
 AXES = {"wght": (200.0, 400.0, 900.0), "opsz": (8.0, 20.0, 60.0)}
 
@@ -97,8 +97,8 @@ def test_the_reports_fonts_are_embedded_static(mini_build):
 
 
 def test_writing_a_pdf_embeds_its_variable_fonts_through_harfbuzz(tmp_path, monkeypatch):
-    from pressroom import fontembed
-    from pressroom.pdf import layout, write_pdf
+    from pressroom.pdf import fontembed
+    from pressroom.pdf.layout import layout, write_pdf
     calls = []
     real = fontembed.static_subset
 

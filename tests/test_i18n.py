@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pressroom.i18n import LABELS, format_long_date, french_typography
+from pressroom.render.i18n import LABELS, format_long_date, french_typography
 
 NNBSP, NBSP = "\u202f", "\u00a0"
 

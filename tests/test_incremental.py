@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from conftest import FIXTURES
-from pressroom.pipeline import BuildOptions, build
-from pressroom.workers import Task, run_tasks
+from pressroom.build.pipeline import BuildOptions, build
+from pressroom.build.workers import Task, run_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -135,7 +135,7 @@ def test_an_edited_chapter_is_laid_out_alone_and_the_report_is_the_one_a_cold_bu
 
 def _record_layouts(monkeypatch) -> list[list[str]]:
     """Names of the parts of each document laid out (in this process: jobs=1)."""
-    import pressroom.parts as parts
+    import pressroom.pdf.parts as parts
     calls: list[list[str]] = []
     real = parts.layout_unit
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pressroom.manuscript import load_manuscript
+from pressroom.load.manuscript import load_manuscript
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,10 +1,10 @@
-"""The report cut into parts, their page numbers, and which parts wait for the others (pressroom.parts)."""
+"""The report cut into parts, their page numbers, and which parts wait for the others (pressroom.pdf.parts)."""
 
 import pytest
 
 from pressroom.errors import BuildError
-from pressroom.html import page_placeholder, part_break
-from pressroom.parts import LaidPart, Part, fill_page_numbers, numbered_by_others, page_labels, split_report
+from pressroom.render.html import page_placeholder, part_break
+from pressroom.pdf.parts import LaidPart, Part, fill_page_numbers, numbered_by_others, page_labels, split_report
 
 
 def page(*pieces: str) -> str:

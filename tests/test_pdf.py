@@ -129,7 +129,7 @@ def test_audience_passages_are_flagged_in_the_report(mini_build):
 
 
 def test_stylesheets_are_parsed_once_per_process_and_again_when_they_change(tmp_path):
-    from pressroom.pdf import configure_fontconfig, shared_stylesheets
+    from pressroom.pdf.layout import configure_fontconfig, shared_stylesheets
     configure_fontconfig(tmp_path / "scratch")
     sheet = tmp_path / "print.css"
     sheet.write_text("p { color: red; }")
@@ -142,7 +142,7 @@ def test_stylesheets_are_parsed_once_per_process_and_again_when_they_change(tmp_
 
 
 def test_a_stylesheet_that_reaches_outside_the_project_is_not_shared(tmp_path):
-    from pressroom.pdf import configure_fontconfig, shared_stylesheets
+    from pressroom.pdf.layout import configure_fontconfig, shared_stylesheets
     configure_fontconfig(tmp_path / "scratch")
     sheet = tmp_path / "print.css"
     sheet.write_text('@import url("file:///etc/hostname");\np { color: red; }')
@@ -181,7 +181,7 @@ def test_streams_are_compressed_at_zlibs_default_level_not_pydyfs_nine(mini_buil
     import zlib
 
     import pydyf
-    from pressroom.pdf import STREAM_COMPRESSION
+    from pressroom.pdf.layout import STREAM_COMPRESSION
     assert STREAM_COMPRESSION == 6
     data = b"BT /F1 9 Tf (Preventing mass atrocities) Tj ET\n" * 400
     written = pydyf.Stream([data], compress=True).data  # as WeasyPrint writes (the build set the level)

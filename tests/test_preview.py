@@ -6,7 +6,7 @@ import threading
 import time
 import urllib.request
 
-from pressroom.preview import Preview
+from pressroom.build.preview import Preview
 
 ROOT_STYLES = __import__("pathlib").Path(__file__).resolve().parent.parent / "styles"
 

@@ -1,8 +1,8 @@
 """Property-based tests of the parsers: whatever the input, a value or a located BuildError, never a crash.
 
-Front matter (pressroom.frontmatter.read_source), the Markdown linter and renderer (directives and
+Front matter (pressroom.load.frontmatter.read_source), the Markdown linter and renderer (directives and
 audience blocks), the manuscript loader (one file of the fixture replaced), and the recipients file
-(pressroom.recipients.load_recipients): any input either loads, or raises BuildError whose every
+(pressroom.distribute.recipients.load_recipients): any input either loads, or raises BuildError whose every
 problem names the file it is about and, unless it concerns the whole file, a line inside it."""
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 
 from conftest import FIXTURES, ROOT
 from pressroom.errors import BuildError, Problem
-from pressroom.frontmatter import read_source
-from pressroom.markdown import RenderContext, lint_markdown, render_markdown
+from pressroom.load.frontmatter import read_source
+from pressroom.load.lint import lint_markdown
+from pressroom.render.markdown import RenderContext, render_markdown
 
 AUDIENCES = ["lawmakers", "press"]
 FUZZ = int(os.environ.get("PRESSROOM_FUZZ", "0") or 0)
@@ -196,7 +197,7 @@ def manuscript_copy():
 
 def load_with(root: Path, rel: str, text: str, languages: tuple[str, ...] | None = None):
     """load_manuscript with `rel` replaced by `text`; the original is put back afterwards."""
-    from pressroom.manuscript import load_manuscript
+    from pressroom.load.manuscript import load_manuscript
     target = root / rel
     original = target.read_bytes() if target.exists() else None
     target.write_text(text, encoding="utf-8")
@@ -278,12 +279,12 @@ def test_editions_load_or_fail_located(manuscript_copy, edition, raw):
 
 # --- Recipients -------------------------------------------------------------------------------------
 
-recipients = pytest.importorskip("pressroom.recipients")
+recipients = pytest.importorskip("pressroom.distribute.recipients")
 
 
 @pytest.fixture(scope="module")
 def publication_and_editions():
-    from pressroom.config import load_editions, load_publication
+    from pressroom.load.config import load_editions, load_publication
     pub = load_publication(FIXTURES / "mini" / "publication.yml")
     return pub, load_editions(FIXTURES / "mini" / "editions.yml", pub)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pdfutil import normalise, page_texts, reader
-from pressroom.manuscript import load_manuscript
+from pressroom.load.manuscript import load_manuscript
 
 ROOT = Path(__file__).resolve().parent.parent
 ID_RE = re.compile(r"\b(?:US|CA|CS|MD)-\d+\b")

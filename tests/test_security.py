@@ -5,7 +5,7 @@ next to it, outside. The build must fail (exit 1, no traceback) naming where the
 file it leaves behind (a PDF least of all) may hold the marker or an embedded file. An HTTP server on
 127.0.0.1 stands ready for the network attacks and must receive no request at all.
 
-The fetcher itself (pressroom.pdf.make_fetcher) is also tested directly, without a render, and one test
+The fetcher itself (pressroom.pdf.layout.make_fetcher) is also tested directly, without a render, and one test
 shows that the PDF checks have teeth: a file attached from inside the manuscript is found by them."""
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ def at(line: int) -> str:
 # --- The fetcher, directly -------------------------------------------------------------------
 
 def test_fetcher_serves_project_files_and_data_uris_only(tmp_path, secret):
-    from pressroom.pdf import make_fetcher
+    from pressroom.pdf.layout import make_fetcher
     project = tmp_path / "manuscript"
     (project / "figures").mkdir(parents=True)
     (project / "figures" / "ok.png").write_bytes(b"\x89PNG fine")
@@ -206,7 +206,7 @@ def test_fetcher_serves_project_files_and_data_uris_only(tmp_path, secret):
 
 
 def test_fetcher_makes_no_network_request(requests_seen, server):
-    from pressroom.pdf import make_fetcher
+    from pressroom.pdf.layout import make_fetcher
     fetcher = make_fetcher([ROOT / "styles"], "test-source")
     for url in (f"http://127.0.0.1:{server}/x.png", f"https://127.0.0.1:{server}/x.png",
                 f"http://localhost:{server}/x.css"):
@@ -220,7 +220,7 @@ def test_a_pdf_rendered_through_the_fetcher_holds_nothing_it_refused(tmp_path, t
     """Even if the refusal errors were ignored, WeasyPrint gets nothing: the PDF has no attachment,
     no image, no style from outside."""
     import weasyprint
-    from pressroom.pdf import configure_fontconfig, make_fetcher
+    from pressroom.pdf.layout import configure_fontconfig, make_fetcher
     project = tmp_path / "manuscript"
     project.mkdir()
     configure_fontconfig(tmp_path_factory.getbasetemp() / "fontconfig")  # once per process; kept all session
@@ -353,7 +353,7 @@ def test_css_import_and_url_in_a_stylesheet_are_refused(mini_copy, tmp_path, mon
 
 
 def test_svg_image_reaching_out_is_refused_by_the_linter(mini_copy, tmp_path, monkeypatch, secret):
-    from pressroom.markdown import check_image
+    from pressroom.load.lint import check_image
     (mini_copy / "figures").mkdir(exist_ok=True)
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
            f'width="50" height="50">\n<image href="{secret.as_uri()}/secret.png" width="9" height="9"/>\n'

@@ -1,8 +1,8 @@
-"""YAML with line numbers (pressroom.yamlfile): libyaml when it is there, the same data and lines."""
+"""YAML with line numbers (pressroom.load.yamlfile): libyaml when it is there, the same data and lines."""
 
 import pytest
 
-from pressroom import yamlfile
+from pressroom.load import yamlfile
 from pressroom.errors import BuildError
 
 TEXT = """title: "Rwanda, 1994"

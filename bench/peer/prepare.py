@@ -14,7 +14,7 @@ For every edition pressroom builds (one per edition and language) this writes, u
   body), back matter. A brief: the brief's text, its recommendations' titles and summaries, the
   back page.
 * `style.css`: the edition's stylesheet as pressroom gives it to WeasyPrint: the @font-face rules of
-  `pressroom.pdf.font_face_css()` followed by `styles/<sheet>.css` with its `@import` of `base.css`
+  `pressroom.pdf.layout.font_face_css()` followed by `styles/<sheet>.css` with its `@import` of `base.css`
   inlined.
 
 `command(job)` is the pandoc command line, to run with the job's folder as working directory and
@@ -55,7 +55,7 @@ class PeerJob:
 
 def stylesheet_css(styles: Path, sheet: str) -> str:
     """@font-face rules plus the sheet with `@import url("base.css")` replaced by base.css itself."""
-    from pressroom.pdf import font_face_css
+    from pressroom.pdf.layout import font_face_css
     text = (styles / sheet).read_text(encoding="utf-8")
 
     def inline(m: re.Match) -> str:
@@ -79,10 +79,10 @@ def _heading(title: str, anchor: str | None, level: int = 1) -> str:
 def prepare(manuscript: Path, styles: Path, out: Path, languages: tuple[str, ...] | None = None) -> list[PeerJob]:
     """Write the peer's inputs for every edition pressroom builds from `manuscript`; return the jobs,
     reports first (as pressroom builds them)."""
-    from pressroom.editions import editions_to_build
-    from pressroom.figures import recommendation_matrix
-    from pressroom.i18n import labels_for
-    from pressroom.manuscript import load_manuscript
+    from pressroom.load.editions import editions_to_build
+    from pressroom.render.figures import recommendation_matrix
+    from pressroom.render.i18n import labels_for
+    from pressroom.load.manuscript import load_manuscript
 
     m = load_manuscript(manuscript, styles, languages)
     jobs: list[PeerJob] = []

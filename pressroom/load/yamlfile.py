@@ -13,7 +13,7 @@ try:  # libyaml's parser, when PyYAML was built with it
 except ImportError:
     _CParser = None
 
-from .errors import BuildError
+from ..errors import BuildError
 
 
 class LineDict(dict):

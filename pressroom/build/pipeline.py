@@ -10,14 +10,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .editions import editions_to_build
-from .errors import BuildError, Problem, SourceLocation
-from .manuscript import load_manuscript
-from .model import Edition, Manuscript, RenderedHTML
+from ..errors import BuildError, Problem, SourceLocation
+from ..load.editions import editions_to_build
+from ..load.manuscript import load_manuscript
+from ..model import Edition, Manuscript, RenderedHTML
 
 log = logging.getLogger(__name__)
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,8 @@ def output_name(edition: Edition, ext: str) -> str:
 def build_report_pdf(m: Manuscript, edition: Edition, cache: Path) -> EditionResult:
     """Render the full report here, part after part, without the part cache (see ReportJob for the
     build's way: parts in parallel, cached)."""
+    from ..pdf.parts import layout_unit
     from .cache import parts_common_key
-    from .parts import layout_unit
     t0 = time.perf_counter()
     job = ReportJob(m, edition, parts_common_key(m), None, cache)
     while units := job.units():
@@ -106,7 +106,7 @@ class ReportJob:
     """The full report, built part by part: the parts whose key is cached are taken as they are,
     the others laid out (each alone, in parallel); the parts that print others' page numbers (the
     contents, the summary of recommendations) once those are laid out; then everything joined
-    (pressroom.parts, pressroom.assemble)."""
+    (pressroom.pdf.parts, pressroom.pdf.join)."""
 
     ROUNDS = 4
     """How many times the parts with page numbers may be laid out again before giving up (their own
@@ -114,11 +114,11 @@ class ReportJob:
 
     def __init__(self, m: Manuscript, edition: Edition, common_key: str, part_cache, scratch: Path,
                  page: RenderedHTML | None = None):
-        from .parts import numbered_by_others, part_key, split_report
+        from ..pdf.parts import numbered_by_others, part_key, split_report
         self.m, self.edition, self.scratch, self.part_cache = m, edition, scratch, part_cache
         self.t0 = time.perf_counter()
         if page is None:
-            from .html import render_page
+            from ..render.html import render_page
             page = render_page(edition, m.styles, "print")
         self.page = page
         self.split = split_report(self.page.html)
@@ -149,14 +149,14 @@ class ReportJob:
 
     def labels(self) -> dict[str, str]:
         """Printed page numbers of the anchors, as far as the parts laid out tell."""
-        from .parts import page_labels
+        from ..pdf.parts import page_labels
         return page_labels([(p.name, self.laid.get(p.name)) for p in self.split.front],
                            [(p.name, self.laid.get(p.name)) for p in self.split.body])
 
     def units(self) -> list:
         """Parts to lay out now, one document each: those without others' page numbers that are not
         laid out; once all are, those with page numbers that are not laid out with the right ones."""
-        from .parts import group_units
+        from ..pdf.parts import group_units
         early = [p for p in self.split.parts if p.name not in self.late and p.name not in self.laid]
         if early:
             units = group_units(early)
@@ -175,7 +175,7 @@ class ReportJob:
     def _late_parts(self, depth: int = 0) -> list:
         """The parts with page numbers whose numbers are not yet the right ones (taken from the
         cache when it has them with these numbers)."""
-        from .parts import fill_page_numbers, part_key
+        from ..pdf.parts import fill_page_numbers, part_key
         labels = self.labels()
         provisional = any(name not in self.laid for name in self.late)
         todo = []
@@ -199,8 +199,8 @@ class ReportJob:
         return todo
 
     def unit_args(self, chosen) -> tuple:
-        """Arguments of pressroom.parts.layout_unit for some parts."""
-        from .parts import ReportParts
+        """Arguments of pressroom.pdf.parts.layout_unit for some parts."""
+        from ..pdf.parts import ReportParts
         only = ReportParts(self.split.head, (), tuple(chosen))  # what layout_unit needs of the page
         return (only, chosen, {p.name: self.keys[p.name] for p in chosen}, self.m.root, self.page.stylesheets,
                 [self.m.root, self.m.styles], self.source, self.scratch)
@@ -220,8 +220,8 @@ class ReportJob:
                 self.part_cache.store(unit)
 
     def read_parts(self) -> None:
-        """Parse the PDFs of the parts laid out so far, for the join (pressroom.assemble.read_part)."""
-        from .assemble import read_part
+        """Parse the PDFs of the parts laid out so far, for the join (pressroom.pdf.join.read_part)."""
+        from ..pdf.join import read_part
         for digest, pdf in self.pdfs.items():
             if digest not in self.readers:
                 self.readers[digest] = read_part(pdf)
@@ -232,7 +232,7 @@ class ReportJob:
 
     def assemble(self) -> EditionResult:
         """Join the parts and check the result (the web edition is made apart: build_web)."""
-        from .assemble import Piece, join
+        from ..pdf.join import Piece, join
         laid = [self.laid[p.name] for p in self.split.parts]
         pieces = [Piece(self.pdfs[lp.unit], lp.first, lp.count, lp.numbered) for lp in laid]
         joined = join(pieces, len(self.split.front) if self.split.body else None, {}, self.readers)
@@ -252,9 +252,9 @@ class ReportJob:
 def build_brief_pdf(m: Manuscript, edition: Edition, report_pages: dict, cache: Path,
                     allow_overflow: bool) -> EditionResult:
     """Render one brief, citing the report's printed pages, and hold it to its page budget."""
-    from .pdf import layout, write_pdf
-    from .postprocess import add_page_labels
-    from .html import outline_titles, render_page
+    from ..pdf.layout import layout, write_pdf
+    from ..pdf.postpass import add_page_labels
+    from ..render.html import outline_titles, render_page
     t0 = time.perf_counter()
     page = render_page(edition, m.styles, "print", report_pages=report_pages)
     laid = layout(page.html, m.root, page.stylesheets, [m.root, m.styles], _source(m, edition), cache)
@@ -281,7 +281,7 @@ def build_brief_pdf(m: Manuscript, edition: Edition, report_pages: dict, cache: 
 
 def ensure_accessible(data: bytes, source: str) -> None:
     """Fail the build when a PDF about to be written misses an accessibility promise."""
-    from .accessibility import check_pdf
+    from ..pdf.accessibility import check_pdf
     problems = check_pdf(data)
     if problems:
         raise BuildError([Problem(SourceLocation(source), f"accessibility: {p}") for p in problems])
@@ -324,7 +324,7 @@ def _overflow_point(page_anchors: tuple, budget: int, titles: dict) -> str:
 
 def build_web(m: Manuscript, edition: Edition) -> tuple[Output, ...]:
     """The web edition: one self-contained HTML page."""
-    from .html import render_page
+    from ..render.html import render_page
     page = render_page(edition, m.styles, "screen", pdf_name=f"{edition.spec.id}.pdf")
     data = page.html.encode("utf-8")
     entry = _entry(edition, "html", output_name(edition, "html"), data, None)
@@ -349,13 +349,13 @@ def _entry(edition: Edition, fmt: str, rel: str, data: bytes, pages: int | None)
 
 
 def _source(m: Manuscript, edition: Edition) -> str:
-    from .errors import display_path
+    from ..errors import display_path
     return f"{display_path(m.root / 'editions.yml')}:{edition.spec.line or 1} (edition '{edition.id}')"
 
 
 def web_support_files(styles: Path) -> tuple[Output, ...]:
     """The web edition's stylesheet and fonts."""
-    from .pdf import font_files
+    from ..pdf.layout import font_files
     css = Output("web.css", (styles / "screen.css").read_bytes(), None)
     return (css,) + tuple(Output(f"fonts/{f.name}", f.read_bytes(), None) for f in font_files())
 
@@ -375,7 +375,7 @@ def inclusion_report(results: list[EditionResult]) -> list[dict]:
 
 
 def commit_outputs(out: Path, outputs: list[Output], manifest: dict, inclusion: list[dict]) -> None:
-    """Write every output as one transaction (see pressroom.output), the manifest last."""
+    """Write every output as one transaction (see pressroom.build.output), the manifest last."""
     from .output import commit
     files = {o.rel: o.data for o in outputs}
     files["inclusion.json"] = (json.dumps(inclusion, indent=2, ensure_ascii=False) + "\n").encode()
@@ -445,7 +445,7 @@ def build(opts: BuildOptions, progress=None) -> BuildResult:
 def check_request(m: Manuscript, opts: BuildOptions) -> None:
     """`--edition` must name a declared edition, `--language` a declared language, and one the
     chosen edition is made in."""
-    from .errors import suggest
+    from ..errors import suggest
     known = [e.id for e in m.editions]
     if opts.edition and opts.edition not in known:
         raise BuildError([Problem(SourceLocation("--edition"), f"unknown edition '{opts.edition}'"
@@ -481,11 +481,12 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
     loads WeasyPrint), its parts that changed (while this process parses those laid out, for the
     join), its contents and summary of recommendations once the pages they number are laid out,
     the report joined beside its web edition, then the briefs of its language (which cite its page
-    numbers). What others wait on runs first (pressroom.workers.Task.priority). Unchanged editions
+    numbers). What others wait on runs first (pressroom.build.workers.Task.priority). Unchanged editions
     come from the cache without anything being laid out."""
     import os
+
     from .cache import OutputCache, PartCache, edition_key, parts_common_key
-    from .workers import Task, run_tasks
+    from .workers import Task, at_worker_exit, run_tasks
     cache = OutputCache(opts.out)
     part_cache = PartCache(opts.out) if opts.use_cache else None
     jobs = opts.jobs or os.cpu_count() or 1
@@ -652,6 +653,8 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
         return report_tasks(job)
 
     if initial:
+        from ..pdf.layout import release_fonts
+        at_worker_exit(release_fonts)  # workers leave without atexit: their font folders go then
         run_tasks(initial, jobs, opts.timeout, started, finished, idle)
     if problems:
         raise BuildError(problems)
@@ -661,14 +664,14 @@ def render_all(m: Manuscript, editions: list[Edition], opts: BuildOptions, progr
 
 def print_page(m: Manuscript, edition: Edition) -> tuple[str, tuple[Path, ...]]:
     """Worker side of a report's first step: its print HTML page and stylesheets."""
-    from .html import render_page
+    from ..render.html import render_page
     page = render_page(edition, m.styles, "print")
     return page.html, page.stylesheets
 
 
 def layout_unit_task(*args):
-    """Worker side of a report part: lay out some parts (see pressroom.parts.layout_unit)."""
-    from .parts import layout_unit
+    """Worker side of a report part: lay out some parts (see pressroom.pdf.parts.layout_unit)."""
+    from ..pdf.parts import layout_unit
     return layout_unit(*args)
 
 
@@ -679,14 +682,14 @@ def assemble_task(job: "ReportJob") -> EditionResult:
 
 
 def _scratch(out: Path) -> Path:
-    from .pdf import scratch_dir
+    from ..pdf.layout import scratch_dir
     return scratch_dir(out)
 
 
 def _prepare_renderer(out: Path, m: Manuscript, editions: list[Edition]) -> None:
     """Point fontconfig at the project's fonts, warm WeasyPrint up and parse the first edition's
     stylesheet once, before forking workers (the rest: _prepare_rest)."""
-    from .pdf import configure_fontconfig, pango_available, warm_up
+    from ..pdf.layout import configure_fontconfig, pango_available, warm_up
     if pango_available():
         configure_fontconfig(_scratch(out))
         languages = tuple(dict.fromkeys(e.language for e in editions))
@@ -696,8 +699,8 @@ def _prepare_renderer(out: Path, m: Manuscript, editions: list[Edition]) -> None
 def _prepare_rest(m: Manuscript, editions: list[Edition]) -> None:
     """What later tasks share but the first parts do not need: the other stylesheets (the briefs'),
     the join's folio font and accessibility check."""
-    from .assemble import warm_up
-    from .pdf import pango_available, shared_stylesheets
+    from ..pdf.join import warm_up
+    from ..pdf.layout import pango_available, shared_stylesheets
     if pango_available():
         for sheet in dict.fromkeys(e.spec.stylesheet for e in editions[1:]):
             shared_stylesheets((m.styles / sheet,), [m.root, m.styles])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from .model import Edition, EditionSpec, Manuscript, Recommendation, Texts
+from ..model import Edition, EditionSpec, Manuscript, Recommendation, Texts
 
 
 def _matches(rel: str, pattern: str) -> bool:

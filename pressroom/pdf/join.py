@@ -14,13 +14,21 @@ from dataclasses import dataclass
 from io import BytesIO
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import (ArrayObject, ByteStringObject, DecodedStreamObject, DictionaryObject, Fit, NameObject, NumberObject,
-                           TextStringObject)
+from pypdf.generic import (
+    ArrayObject,
+    ByteStringObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    Fit,
+    NameObject,
+    NumberObject,
+    TextStringObject,
+)
 
-from .postprocess import page_label
+from .postpass import page_label
 
 EXTERNAL_ANCHOR = "pressroom-anchor:"
-"""Scheme of a link from one part to an anchor in another (see pressroom.parts.link_outside)."""
+"""Scheme of a link from one part to an anchor in another (see pressroom.pdf.parts.link_outside)."""
 
 MM = 72 / 25.4
 FOLIO_SIZE = 8.5
@@ -60,7 +68,7 @@ class Joined:
     pages: int
     """Page count."""
     problems: tuple[str, ...] = ()
-    """What the accessibility check found (pressroom.accessibility), checked on the objects written."""
+    """What the accessibility check found (pressroom.pdf.accessibility), checked on the objects written."""
 
 
 def warm_up() -> None:
@@ -71,7 +79,7 @@ def warm_up() -> None:
 
 
 def _folio_font():
-    from .stamp import folio_font
+    from .content import folio_font
     return folio_font(600, FOLIO_CHARS, "SourceSans3-Semibold")
 
 
@@ -352,7 +360,7 @@ def _outline_items(reader: PdfReader) -> list:
 
 def _folios(writer: PdfWriter, plan, new_pages, body_start: int | None) -> None:
     """Each numbered page gets its printed number at the outer corner of its foot, as an artifact."""
-    from .stamp import _num, _rgb, font_resource, wrap_contents
+    from .content import font_resource, num, rgb, wrap_contents
     font = _folio_font()
     font_ref = writer._add_object(font.font_dict(writer))  # noqa: SLF001
     save = DecodedStreamObject()
@@ -369,9 +377,9 @@ def _folios(writer: PdfWriter, plan, new_pages, body_start: int | None) -> None:
         width = font.width(label, FOLIO_SIZE)
         x = x1 - FOLIO_OUTER - width if number % 2 == 0 else x0 + FOLIO_OUTER
         y = y0 + FOLIO_FOOT / 2 - FOLIO_SIZE * (font.ascent + font.descent) / 2000
-        ops = (b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC\nq\n" + _rgb(FOLIO_COLOUR, b"rg")
+        ops = (b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC\nq\n" + rgb(FOLIO_COLOUR, b"rg")
                + b"BT %s %s Tf 1 0 0 1 %s %s Tm (%s) Tj ET\nQ\nEMC\n"
-               % (font_name, _num(FOLIO_SIZE), _num(x), _num(y), label.encode("ascii")))
+               % (font_name, num(FOLIO_SIZE), num(x), num(y), label.encode("ascii")))
         stamp = DecodedStreamObject()
         stamp.set_data(ops)
         wrap_contents(writer, page, save_ref, stamp)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 from typing import Any, Callable
 
-from .errors import BuildError, Problem, SourceLocation
+from ..errors import BuildError, Problem, SourceLocation
 
 log = logging.getLogger(__name__)
 

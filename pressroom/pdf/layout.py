@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from .errors import BuildError, Problem, SourceLocation
+from ..errors import BuildError, Problem, SourceLocation
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +213,7 @@ def _remove_folder(fonts) -> None:
 def release_fonts() -> None:
     """Remove the temporary font folders of the font configurations this process made (a forked
     worker leaves those of its parent, which still uses them). Run at exit, and when a worker has
-    done its task (pressroom.workers.at_worker_exit)."""
+    done its task (the build registers it with its workers: pressroom.build.workers.at_worker_exit)."""
     while _OWN:
         _remove_folder(_OWN.pop())
     for key, (_, fonts, _, _, pid) in list(_SHARED.items()):
@@ -286,8 +286,6 @@ def _font_configuration():
     done (release_fonts, at exit or when a worker leaves)."""
     from weasyprint.text.fonts import FontConfiguration
 
-    from .workers import at_worker_exit
-    at_worker_exit(release_fonts)
     fonts = FontConfiguration()
     _OWN.append(fonts)
     return fonts

@@ -40,7 +40,7 @@ def fix_identifier(writer: PdfWriter) -> None:
 
 def page_label(index: int, first_body_page: int | None) -> str:
     """The printed number of a 0-based page index, as the page labels and the CSS counters give it."""
-    from .html import roman
+    from ..render.html import roman
     if first_body_page is None:
         return str(index + 1)
     if index < first_body_page:

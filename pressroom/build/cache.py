@@ -9,8 +9,8 @@ from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
-from . import __version__
-from .model import Edition, Manuscript
+from .. import __version__
+from ..model import Edition, Manuscript
 
 # Everything a rendered edition depends on besides its own sources.
 TOOLS = ("weasyprint", "pypdf", "markdown", "jinja2", "pydyf", "tinycss2", "fonttools",
@@ -36,8 +36,61 @@ def _tree_hash(folder: Path) -> str:
     return h.hexdigest()
 
 
-RENDERING_MODULES = ("assemble", "config", "editions", "figures", "frontmatter", "html", "i18n", "manuscript", "markdown",
-                     "model", "parts", "pdf", "pipeline", "postprocess", "stamp", "translations", "yamlfile")
+RENDERING_ENTRY_POINTS = ("pressroom.build.pipeline",)
+"""Where rendering starts: every module these import, directly or not, can change an output."""
+
+
+def rendering_modules() -> tuple[Path, ...]:
+    """The pressroom modules that can shape an output: the import closure of the rendering entry
+    points, read from the code itself (every `import`, at the top of a module or inside a function),
+    so that a module added to the renderer counts without a list to keep."""
+    package = Path(__file__).resolve().parent.parent
+    seen: dict[str, Path] = {}
+    todo = list(RENDERING_ENTRY_POINTS)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = _module_path(package, name)
+        if path is None:
+            continue
+        seen[name] = path
+        todo += _imported(name, path)
+    return tuple(seen[n] for n in sorted(seen))
+
+
+def _module_path(package: Path, name: str) -> Path | None:
+    parts = name.split(".")[1:]
+    if not parts:
+        return package / "__init__.py"
+    file = package.joinpath(*parts).with_suffix(".py")
+    if file.is_file():
+        return file
+    init = package.joinpath(*parts, "__init__.py")
+    return init if init.is_file() else None
+
+
+def _imported(name: str, path: Path) -> list[str]:
+    """The pressroom modules a module imports (absolute names)."""
+    import ast
+    tree = ast.parse(path.read_bytes(), str(path))
+    is_package = path.name == "__init__.py"
+    here = name.split(".") if is_package else name.split(".")[:-1]
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [a.name for a in node.names if a.name.split(".")[0] == "pressroom"]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = here[:len(here) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            if module.split(".")[0] != "pressroom":
+                continue
+            out.append(module)
+            out += [f"{module}.{a.name}" for a in node.names]  # `from . import config` names a module
+    return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -45,9 +98,9 @@ def _code_hash() -> str:
     """The code that shapes an output: a change to the renderer is a change to every output.
     (The command line, the checker or the distribution code do not count.)"""
     h = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for name in RENDERING_MODULES:
-        h.update(name.encode() + b"\0" + (here / f"{name}.py").read_bytes())
+    package = Path(__file__).resolve().parent.parent
+    for path in rendering_modules():
+        h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 
@@ -102,7 +155,7 @@ class OutputCache:
 
     def store(self, key: str, meta: dict, files: dict[str, bytes]) -> None:
         """Keep a rendered edition; a failure to cache is not a failure to build."""
-        from .pdf import atomic_write
+        from ..pdf.layout import atomic_write
         folder = self.root / key
         try:
             for rel, data in files.items():
@@ -127,7 +180,7 @@ class PartCache:
 
     def load(self, key: str):
         """(LaidPart, PDF bytes) for a part key, or None."""
-        from .parts import LaidPart
+        from ..pdf.parts import LaidPart
         try:
             part = LaidPart.from_meta(json.loads((self.root / f"{key}.json").read_text()))
             data = (self.root / "units" / f"{part.unit}.pdf").read_bytes()
@@ -139,7 +192,7 @@ class PartCache:
 
     def store(self, unit) -> None:
         """Keep a laid-out unit and its parts; a failure to cache is not a failure to build."""
-        from .pdf import atomic_write
+        from ..pdf.layout import atomic_write
         try:
             atomic_write(self.root / "units" / f"{unit.parts[0].unit}.pdf", unit.pdf)
             for part in unit.parts:

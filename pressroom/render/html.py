@@ -9,11 +9,11 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from . import __version__
+from .. import __version__
+from ..model import Edition, RenderedHTML
 from .figures import data_uri, recommendation_matrix
 from .i18n import format_long_date, labels_for, typeset_edition, typography_for
 from .markdown import RenderContext, render_markdown
-from .model import Edition, RenderedHTML
 
 ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
          (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
@@ -147,12 +147,12 @@ PAGE_PLACEHOLDER = re.compile(r"@@page:([A-Za-z0-9_.:-]+)@@")
 
 def page_placeholder(anchor: str) -> str:
     """Where the printed page number of `anchor` goes: the report's parts are laid out apart, so the
-    numbers are known only once the parts they are in are (see pressroom.parts.fill_page_numbers)."""
+    numbers are known only once the parts they are in are (see pressroom.pdf.parts.fill_page_numbers)."""
     return f"@@page:{anchor}@@"
 
 
 def part_break(part: str, front: bool = False) -> Markup:
-    """The mark before a part of the report that is laid out apart (see pressroom.parts); `part` is
+    """The mark before a part of the report that is laid out apart (see pressroom.pdf.parts); `part` is
     the id of the element that opens it; `front`: the part belongs to the front matter."""
     return Markup(f"<!--pressroom:part {part}{' front' if front else ''}-->")
 

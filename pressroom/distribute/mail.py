@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jinja2
 
-from .errors import BuildError, Problem, SourceLocation
+from ..errors import BuildError, Problem, SourceLocation
 from .recipients import EMAIL_RE, Recipient, control_character
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-from .errors import BuildError, Problem, SourceLocation
+from ..errors import BuildError, Problem, SourceLocation
 
 JOURNAL = "commit.json"
 

@@ -6,11 +6,11 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from ..errors import BuildError, Problems, describe, expected, suggest
+from ..model import Recommendation, Section, Texts
 from . import config
-from .errors import BuildError, Problems, describe, expected, suggest
 from .frontmatter import read_source
-from .manuscript import SECTION_DIRS, TRANSLATED_RECOMMENDATION_KEYS, sha256_text
-from .model import Recommendation, Section, Texts
+from .layout import SECTION_DIRS, TRANSLATED_RECOMMENDATION_KEYS, sha256_text
 from .yamlfile import read_text
 
 SECTION_TRANSLATION_KEYS = {"title", "short_title", "id", "audience", "source_sha256"}

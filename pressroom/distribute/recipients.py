@@ -10,10 +10,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import describe, BuildError, Problem, Problems, expected, suggest
-from .model import EditionSpec, Publication
+from ..errors import BuildError, Problem, Problems, describe, expected, suggest
+from ..load.yamlfile import LineDict, LineList, parse_yaml, read_text
+from ..model import EditionSpec, Publication
 from .stamp import TRANSLITERATIONS, UnprintableError, printable
-from .yamlfile import LineDict, LineList, parse_yaml, read_text
 
 COLUMNS = ("name", "title", "office", "country", "audience", "language", "email")
 """Columns every recipients file has, in this order in the example."""

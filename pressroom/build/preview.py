@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import BuildError
+from ..errors import BuildError
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,9 @@ def snapshot(root: Path, styles: Path) -> tuple:
 
 def render_web_pages(root: Path, styles: Path) -> tuple[dict, list]:
     """Every web edition in memory: {'/en/report.html': html}, or the problems that stop it."""
-    from .editions import editions_to_build
-    from .html import render_page
-    from .manuscript import load_manuscript
+    from ..load.editions import editions_to_build
+    from ..load.manuscript import load_manuscript
+    from ..render.html import render_page
     try:
         m = load_manuscript(root, styles)
     except BuildError as exc:
@@ -167,7 +167,7 @@ class Preview:
                 if path == "/web.css":
                     return self._send(200, (preview.styles / "screen.css").read_bytes(), "text/css")
                 if path.startswith("/fonts/"):
-                    from .pdf import font_files
+                    from ..pdf.layout import font_files
                     for f in font_files():
                         if f.name == path.rsplit("/", 1)[-1]:
                             return self._send(200, f.read_bytes(), "font/ttf")

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from pathlib import Path, PurePosixPath
 
+from ..errors import BuildError, Problems, describe, expected, suggest
+from ..model import Manuscript, Publication, Recommendation, Section, Texts
 from . import config
-from .errors import BuildError, Problems, describe, expected, suggest
 from .frontmatter import SourceText, read_source
-from .markdown import lint_markdown
-from .model import Manuscript, Publication, Recommendation, Section, Texts
+from .layout import SECTION_DIRS, sha256_text
+from .lint import lint_markdown
+from .translations import load_translation
 
 log = logging.getLogger(__name__)
 
 SECTION_KEYS = {"title", "short_title", "id", "audience", "source_sha256"}
 RECOMMENDATION_KEYS = {"id", "title", "rubric", "country", "audiences", "summary", "source_sha256"}
-TRANSLATED_RECOMMENDATION_KEYS = {"id", "title", "summary", "source_sha256"}
 REC_ID_RE = re.compile(r"^[A-Z]{2}-[1-9][0-9]*$")
 COUNTRIES = ("US", "CA", "both")
-SECTION_DIRS = (("front", "front"), ("chapters", "chapter"), ("back", "back"), ("briefs", "brief"))
-
-
-def sha256_text(text: str) -> str:
-    """Hex SHA-256 of a text."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def slug_of(path: Path) -> str:
@@ -168,7 +162,6 @@ def load_manuscript(root: Path, styles: Path, languages: tuple[str, ...] | None 
     texts = {publication.language: Texts(publication.language, publication, sections, recommendations)}
     _lint(root, texts[publication.language], p)
 
-    from .translations import load_translation  # local: translations import this module
     wanted = languages or publication.languages
     for lang in publication.languages[1:]:
         if lang in wanted:

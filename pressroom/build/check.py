@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import BuildError, Problem, SourceLocation
+from ..errors import BuildError, Problem, SourceLocation
 
 
 def run_check(manuscript: Path, styles: Path) -> list[Problem]:
     """All problems (errors and warnings) of the manuscript, sorted by place."""
-    from .manuscript import load_manuscript
+    from ..load.manuscript import load_manuscript
     try:
         m = load_manuscript(manuscript, styles)
     except BuildError as exc:
@@ -19,14 +19,14 @@ def run_check(manuscript: Path, styles: Path) -> list[Problem]:
 
 def cross_reference_warnings(m) -> list[Problem]:
     """Recommendations no text refers to, and links to recommendations an edition leaves out."""
-    from .editions import editions_to_build
-    from .markdown import LINK_RE, _code_mask
+    from ..load.editions import editions_to_build
+    from ..load.lint import LINK_RE, code_mask
     out: list[Problem] = []
     texts = m.texts[m.original_language]
 
     def links(source):
         lines = source.body.split("\n")
-        code = _code_mask(lines)
+        code = code_mask(lines)
         for i, line in enumerate(lines):
             if not code[i]:
                 for lm in LINK_RE.finditer(line):

@@ -20,9 +20,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import BuildError, Problem, Problems, SourceLocation, display_path
-from .model import EditionSpec, Publication
-from .recipients import Recipient, RecipientList, editions_for, folder_name, load_recipients, slug
+from ..errors import BuildError, Problem, Problems, SourceLocation, display_path
+from ..model import EditionSpec, Publication
+from .recipients import (
+    Recipient,
+    RecipientList,
+    editions_for,
+    folder_name,
+    load_recipients,
+    slug,
+)
 
 if TYPE_CHECKING:
     from email.headerregistry import Address
@@ -236,7 +243,7 @@ class Batch:
 
 def publication_in(root: Path, language: str, base: Publication) -> Publication:
     """The publication record in a language (translated texts, labels and locale)."""
-    from .config import load_publication
+    from ..load.config import load_publication
     if language == base.language:
         return base
     path = root / language / "publication.yml"
@@ -261,7 +268,7 @@ def load_batch(opts: Options) -> Batch:
     """Read the manuscript settings and the recipients, and find the built editions; all checked at once."""
     from pypdf import PdfReader
 
-    from .config import load_editions, load_publication
+    from ..load.config import load_editions, load_publication
     root = opts.manuscript
     publication = load_publication(root / "publication.yml")
     editions = load_editions(root / "editions.yml", publication)
@@ -332,7 +339,7 @@ def _built_editions(out: Path, p: Problems) -> dict[tuple[str, str], dict] | Non
 
 def stamp_text(batch: Batch, plan: Planned):
     """What the copy says about its recipient, in the copy's language."""
-    from .i18n import format_long_date, labels_for
+    from ..render.i18n import format_long_date, labels_for
     from .stamp import StampText
     pub = batch.publications[plan.language]
     labels = labels_for(plan.language, pub.labels)
@@ -365,7 +372,7 @@ class TemplateCopy:
 
 def template_context(batch: Batch, r: Recipient, plans: list[Planned]) -> dict:
     """What an e-mail template can use."""
-    from .i18n import format_long_date
+    from ..render.i18n import format_long_date
     pub = batch.publications[r.language]
     return {
         "recipient": r,
@@ -466,8 +473,8 @@ def make_packages(batch: Batch, opts: Options, progress=None) -> list[Made]:
     A copy that the batch's manifest already lists with the same stamp key and hash is kept as it is:
     a rerun after a failure does not stamp hundreds of copies again, and a restricted copy (whose
     encryption is randomised) stays the very file that was sent."""
-    from .pdf import atomic_write
-    from .accessibility import check_pdf
+    from ..pdf.accessibility import check_pdf
+    from ..pdf.layout import atomic_write
     from .stamp import Stamper, restrict, stamp_font
     folder = batch.folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -655,8 +662,17 @@ def batch_lock(folder: Path):
 def send_all(batch: Batch, copies: list[Made], opts: Options, root: Path, progress=None) -> list[Outcome]:
     """Send each recipient the copies not sent yet, recording intent and result in the ledger."""
     from .ledger import CHANGED, NEW, SENT, UNCERTAIN, Ledger
-    from .mail import (ConnectionFailed, FatalError, Mailer, PermanentError, SendError, TransientError,
-                       UncertainError, build_message, render_draft)
+    from .mail import (
+        ConnectionFailed,
+        FatalError,
+        Mailer,
+        PermanentError,
+        SendError,
+        TransientError,
+        UncertainError,
+        build_message,
+        render_draft,
+    )
     outcomes: list[Outcome] = []
     stop: str | None = None
     mailer = Mailer(opts.smtp)
@@ -739,7 +755,13 @@ def send_all(batch: Batch, copies: list[Made], opts: Options, root: Path, progre
 
 def _progress(opts: Options):
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
     console = Console(stderr=True, quiet=opts.quiet)
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                     console=console, transient=True, disable=opts.quiet)

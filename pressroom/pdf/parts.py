@@ -1,7 +1,7 @@
 """The report in parts: the cover pages, the contents, each front-matter section, the summary of
 recommendations, each chapter, the appendix and each back-matter section are laid out apart and
 cached by what they contain (each opens on a right-hand page and restarts its footnotes, so none
-depends on where the one before it ended); pressroom.assemble joins them.
+depends on where the one before it ended); pressroom.pdf.join joins them.
 
 A build lays out only the parts that changed, each alone and in parallel. The parts that print
 page numbers of others (the contents, the summary of recommendations) wait until those are laid
@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import BuildError, Problem, SourceLocation
-from .html import PAGE_PLACEHOLDER, roman
+from ..errors import BuildError, Problem, SourceLocation
+from ..render.html import PAGE_PLACEHOLDER, roman
 
 PART_MARK = re.compile(r"<!--pressroom:part ([^ >]+)( front)?-->\n?")
 FIRST_PART = "cover"
@@ -61,7 +61,7 @@ class ReportParts:
 
 def split_report(page_html: str) -> ReportParts:
     """Cut the report's print page at the marks its template puts between parts
-    (pressroom.html.part_break); the parts marked `front` and the first one are the front matter."""
+    (pressroom.render.html.part_break); the parts marked `front` and the first one are the front matter."""
     start = page_html.index("<body")
     head_end = page_html.index(">", start) + 1
     end = page_html.rindex("</body>")
@@ -82,7 +82,7 @@ def numbered_by_others(part: Part) -> bool:
 def link_outside(fragment: str) -> str:
     """Links to anchors that are not in this fragment point to `pressroom-anchor:<id>`: laid out
     alone, the part cannot resolve them; the join turns them into links to the named destination."""
-    from .assemble import EXTERNAL_ANCHOR
+    from .join import EXTERNAL_ANCHOR
     ids = set(ID_ATTR.findall(fragment))
     return HREF_LOCAL.sub(lambda m: m.group(0) if m.group(1) in ids else f'href="{EXTERNAL_ANCHOR}{m.group(1)}"',
                           fragment)
@@ -153,7 +153,7 @@ def part_key(common: str, head: str, part: Part) -> str:
 def layout_unit(parts: ReportParts, chosen: list[Part], keys: dict[str, str], root: Path,
                 stylesheets: tuple[Path, ...], allowed: list[Path], source: str, cache_dir: Path) -> Unit:
     """Lay out consecutive parts in one document and write its PDF."""
-    from .pdf import layout, write_pdf
+    from .layout import layout, write_pdf
     html = parts.document(chosen)
     laid = layout(html, root, stylesheets, allowed, source, cache_dir)
     starts = []
@@ -181,7 +181,7 @@ def page_labels(front: list[tuple[str, LaidPart | None]], body: list[tuple[str, 
     """Printed page numbers of the anchors of the parts (name, laid-out part), each part opening on
     a right-hand page: roman from the cover in the front matter, arabic from 1 in the body. A part
     not laid out yet (None) counts as one page, with only its opening anchor known."""
-    from .assemble import recto_starts
+    from .join import recto_starts
     labels: dict[str, str] = {}
     for parts, label in ((front, roman), (body, str)):
         for (name, part), start in zip(parts, recto_starts([p.count if p else 1 for _, p in parts])):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import html
 
-from .model import Publication, Recommendation
+from ..model import Publication, Recommendation
 
 
 def _escape(text: str) -> str:

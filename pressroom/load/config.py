@@ -7,8 +7,8 @@ import os
 import re
 from pathlib import Path
 
-from .errors import BuildError, Problems, describe, expected, suggest
-from .model import Audience, EditionSpec, Epigraph, Publication, Rubric
+from ..errors import BuildError, Problems, describe, expected, suggest
+from ..model import Audience, EditionSpec, Epigraph, Publication, Rubric
 from .yamlfile import LineDict, LineList, load_yaml_file
 
 PUBLICATION_KEYS = {

@@ -1,0 +1,1 @@
+"""Distribution: recipients, personalised copies, packages, e-mail and the ledger of what was sent."""

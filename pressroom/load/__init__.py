@@ -1,0 +1,1 @@
+"""Loading: settings, manuscript sources, translations and the choice of editions, read and validated."""

@@ -1,0 +1,1 @@
+"""PDF: layout with WeasyPrint, the report's parts and their join, the pypdf post-pass, accessibility."""

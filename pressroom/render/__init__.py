@@ -1,0 +1,1 @@
+"""Rendering: Markdown to HTML fragments, Jinja2 pages, figures and the labels of each language."""
