@@ -40,6 +40,10 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     b.add_argument("--timeout", type=float, default=600.0, metavar="SECONDS",
                    help="stop an edition whose rendering takes longer (default: 600)")
     b.add_argument("--no-cache", action="store_true", help="render every edition again, even if unchanged")
+    b.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="where tasks run: forked workers here (default), or a dask.distributed cluster")
+    b.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --executor dask: the scheduler (tcp://host:8786); default: a local cluster of --jobs workers")
     ls = sub.add_parser("list", help="list the editions")
     _common(ls)
     c = sub.add_parser("check", help="check the manuscript without rendering")
@@ -128,7 +132,8 @@ def cmd_build(args) -> int:
     opts = BuildOptions(manuscript=args.manuscript, out=args.out, styles=args.styles, edition=args.edition,
                         languages=tuple(args.language) if args.language else None,
                         allow_overflow=args.allow_overflow, strict=args.strict, jobs=args.jobs,
-                        timeout=args.timeout, use_cache=not args.no_cache)
+                        timeout=args.timeout, use_cache=not args.no_cache, executor=args.executor,
+                        scheduler=args.scheduler)
     t0 = time.perf_counter()
     status = None
     active: set[str] = set()

@@ -42,6 +42,8 @@ class Task:
     pooled: bool = True
     """May run in a worker that has run other tasks (it is then sent to it, pickled); False: in a
     worker forked for it (its arguments are shared with it, not sent)."""
+    kind: str = ""
+    """What it makes (pressroom.build.graph.Kind), which decides what its result leads to."""
 
 
 def timeout_problem(task: Task, seconds: float) -> Problem:
@@ -119,7 +121,7 @@ class _Alarm(Exception):
     pass
 
 
-def _run_inline(task: Task, timeout: float):
+def run_inline(task: Task, timeout: float):
     """Run in this process (one job); SIGALRM is the watchdog."""
     def ring(signum, frame):
         raise _Alarm()
@@ -177,7 +179,7 @@ def _run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start, on_done, 
             t = pending.pop(0)
             if on_start:
                 on_start(t)
-            finish(t, _run_inline(t, timeout))
+            finish(t, run_inline(t, timeout))
         return results
     ctx = multiprocessing.get_context("fork")
     running: dict[Any, tuple[Task, Any, float, bool]] = {}  # conn -> task, process, start, reusable
@@ -215,7 +217,7 @@ def _run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start, on_done, 
                 if t.here and not pending:
                     if on_start:
                         on_start(t)
-                    finish(t, _run_inline(t, timeout))
+                    finish(t, run_inline(t, timeout))
                     continue
                 worker = None
                 if t.pooled and spare:
@@ -270,6 +272,25 @@ def _run_tasks(tasks: list[Task], jobs: int, timeout: float, on_start, on_done, 
         for conn, proc in spare:
             retire(conn, proc)
     return results
+
+
+@dataclass(frozen=True)
+class LocalExecutor:
+    """Runs a build's tasks on this machine: in forked workers (kept between tasks once WeasyPrint
+    is warmed up), each under a watchdog; with one job, here, one after another."""
+
+    jobs: int
+    """Tasks at once."""
+    timeout: float
+    """Seconds a task may take before it is stopped."""
+    shares_memory = True
+
+    @property
+    def parallel(self) -> bool:
+        return self.jobs > 1 and can_fork()
+
+    def run(self, tasks: list[Task], on_start=None, on_done=None, idle=None) -> dict[str, tuple]:
+        return run_tasks(tasks, self.jobs, self.timeout, on_start, on_done, idle)
 
 
 def can_fork() -> bool:
