@@ -268,7 +268,8 @@ def stages_worker(report: Path, scratch: Path) -> None:
     from pressroom.load.manuscript import load_manuscript
     from pressroom.pdf.parts import layout_unit
     from pressroom.pdf.layout import configure_fontconfig
-    from pressroom.build.pipeline import ReportJob, pinned_timestamps
+    from pressroom.build.make import ReportJob
+    from pressroom.build.pipeline import pinned_timestamps
     from pressroom.build.workers import layout_gc
     configure_fontconfig(scratch)
     t["import"] = time.perf_counter() - t0

@@ -60,7 +60,7 @@ class Row:
 
 def render_times(manuscript, edition, renders: int, cache: Path, report_pages: dict) -> tuple[list[float], object]:
     """Seconds of each rendering of the edition, and the last result."""
-    from pressroom.build.pipeline import build_brief_pdf, build_report_pdf
+    from pressroom.build.make import build_brief_pdf, build_report_pdf
     times, result = [], None
     for _ in range(renders):
         t0 = time.perf_counter()

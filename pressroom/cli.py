@@ -57,7 +57,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     d = sub.add_parser("distribute", help="make personalised copies for recipients and (with --send) e-mail them")
     _common(d)
     if command in (None, "distribute", "-h", "--help"):
-        from .distribute.run import add_arguments as add_distribute_arguments
+        from .distribute.options import add_arguments as add_distribute_arguments
         add_distribute_arguments(d)
     return ap
 

@@ -170,7 +170,7 @@ def test_example_recipients_are_valid_and_cover_every_audience():
 
 def test_example_recipients_render_with_the_project_templates():
     """Every example recipient's e-mail renders with the real manuscript's templates."""
-    from pressroom.distribute.run import Batch, Planned, check_templates, publication_in
+    from pressroom.distribute.batch import Batch, Planned, check_templates, publication_in
     from pressroom.load.config import load_editions, load_publication
     from pressroom.distribute.recipients import editions_for, load_recipients
     root = ROOT / "manuscript"
@@ -616,7 +616,7 @@ def test_temporary_failures_are_retried_with_backoff(project, smtp, monkeypatch)
     port, handler = smtp
     handler.refuse_first = 2
     waits = []
-    import pressroom.distribute.run as d
+    import pressroom.distribute.send as d
     monkeypatch.setattr(d.time, "sleep", lambda s: waits.append(s))
     assert project.run("--recipients", "valid.csv", "--batch", "b", *send_args(port, "--retries", "3",
                                                                                  "--backoff", "0.5")) == 0
@@ -721,7 +721,7 @@ def test_starttls_is_required_by_default(project, smtp, capsys):
 
 
 def test_a_second_run_cannot_use_the_batch_at_the_same_time(project, capsys):
-    from pressroom.distribute.run import batch_lock
+    from pressroom.distribute.send import batch_lock
     with batch_lock(project.batch("b")):
         assert project.run("--recipients", "valid.csv", "--batch", "b") == 1
     assert capsys.readouterr().err.splitlines()[0] == (

@@ -1,0 +1,221 @@
+"""Packages: every copy stamped (in parallel, on the build's executor), the recipients' folders and
+zips, and the batch manifest; copies already made with the same inputs are kept."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import BuildError, Problem, SourceLocation
+
+if TYPE_CHECKING:
+
+    pass
+
+from .batch import Batch, Made, Planned, stamp_text
+from .options import PACKAGE_RE, Options
+
+log = logging.getLogger(__name__)
+
+
+def _zip_time(date: str) -> tuple[int, int, int, int, int, int]:
+    d = max(dt.date.fromisoformat(date), dt.date(1980, 1, 1))
+    return (d.year, d.month, d.day, 0, 0, 0)
+
+
+def write_zip(path: Path, entries: list[tuple[str, Path]], date: str) -> str:
+    """A deterministic zip (fixed times and permissions, stored: the PDFs are compressed already), written
+    atomically; returns its sha256."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        digest = hashlib.sha256()
+        with os.fdopen(fd, "w+b") as f:
+            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as z:
+                for arcname, src in sorted(entries):
+                    info = zipfile.ZipInfo(arcname, date_time=_zip_time(date))
+                    info.external_attr = 0o644 << 16
+                    info.create_system = 3
+                    z.writestr(info, src.read_bytes())
+            f.flush()
+            os.fsync(f.fileno())
+            f.seek(0)
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return digest.hexdigest()
+
+
+def _previous_copies(folder: Path) -> dict[str, dict]:
+    """Copies listed by the batch's existing manifest, by file."""
+    path = folder / "manifest.json"
+    try:
+        return {c["file"]: c for c in json.loads(path.read_text(encoding="utf-8"))["copies"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def _inside(folder: Path, rel: str) -> Path:
+    """`folder/rel`, refusing anything that would land outside `folder`."""
+    path = (folder / rel).resolve()
+    if folder.resolve() not in path.parents:
+        raise BuildError([Problem(SourceLocation.of(folder), f"refused to write outside the batch folder: {rel}")])
+    return path
+
+
+def stamp_key(plan: Planned, text, restricted: bool) -> str:
+    """Everything a copy's bytes depend on: when it matches the batch manifest, the copy there is reused."""
+    from .stamp import stamper_fingerprint
+    parts = [stamper_fingerprint(), plan.source_sha256, text.prepared_for, text.copy, text.date, text.recipient,
+             text.copy_number, "restricted" if restricted else "open"]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _sha256_file(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def make_packages(batch: Batch, opts: Options, progress=None) -> list[Made]:
+    """Stamp every copy, write the recipient folders, their zips and the batch manifest (JSON and CSV).
+
+    A copy that the batch's manifest already lists with the same stamp key and hash is kept as it is:
+    a rerun after a failure does not stamp hundreds of copies again, and a restricted copy (whose
+    encryption is randomised) stays the very file that was sent."""
+    from ..pdf.accessibility import check_pdf
+    from ..pdf.layout import atomic_write
+    from .stamp import Stamper, restrict, stamp_font
+    folder = batch.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    previous = _previous_copies(folder)
+    restricted = bool(opts.owner_password)
+    made: dict[int, Made] = {}
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, plan in enumerate(batch.plans):
+        groups.setdefault((plan.edition.id, plan.language), []).append(i)
+    kept_all: set[str] = set()
+    for indexes in groups.values():
+        stamper = None
+        for i in indexes:
+            plan = batch.plans[i]
+            text = stamp_text(batch, plan)
+            key = stamp_key(plan, text, restricted)
+            target = _inside(folder, plan.rel)
+            old = previous.get(plan.rel)
+            if old and old.get("stamp_key") == key and _sha256_file(target) == old.get("sha256"):
+                made[i] = Made(plan, old["sha256"], old["content_sha256"], target.stat().st_size, key)
+                kept_all.add(plan.rel)
+            else:
+                if stamper is None:
+                    stamper = Stamper(plan.source.read_bytes(), stamp_font())
+                data = stamper.copy(text)
+                unmet = check_pdf(data)
+                if unmet:  # a copy must be as accessible as the edition it was made from
+                    raise BuildError([Problem(SourceLocation.of(plan.source), f"accessibility of the copy "
+                                              f"{plan.rel}: {u}") for u in unmet])
+                content_sha = hashlib.sha256(data).hexdigest()
+                if restricted:
+                    data = restrict(data, opts.owner_password)
+                atomic_write(target, data)
+                made[i] = Made(plan, hashlib.sha256(data).hexdigest(), content_sha, len(data), key)
+                log.debug("made %s (copy %d of %d)", plan.rel, plan.copy, plan.copies)
+            if progress:
+                progress()
+    copies = [made[i] for i in range(len(batch.plans))]
+    zips: dict[str, str] = {}
+    for name in sorted({m.plan.folder for m in copies}):
+        mine = [m for m in copies if m.plan.folder == name]
+        path = _inside(folder, f"{name}.zip")
+        old_zip = previous.get(mine[0].plan.rel, {}).get("zip_sha256")
+        files = {m.plan.rel for m in mine}
+        old_files = {rel for rel, c in previous.items() if c.get("folder") == name}
+        if files <= kept_all and files == old_files and old_zip and _sha256_file(path) == old_zip:
+            zips[name] = old_zip
+            continue
+        zips[name] = write_zip(path, [(f"{name}/{m.plan.file}", _inside(folder, m.plan.rel)) for m in mine],
+                               batch.date)
+    _prune(folder, {m.plan.folder for m in copies}, {m.plan.rel for m in copies})
+    atomic_write(folder / "manifest.json", manifest_json(batch, copies, zips, restricted))
+    atomic_write(folder / "manifest.csv", manifest_csv(copies, zips))
+    return copies
+
+
+def _prune(folder: Path, folders: set[str], files: set[str]) -> None:
+    """Remove packages of an earlier run of this batch that the recipients file no longer lists."""
+    for entry in sorted(folder.iterdir()):
+        if not PACKAGE_RE.match(entry.name):
+            continue
+        name = entry.name.removesuffix(".zip")
+        if entry.is_file() and entry.suffix == ".zip" and name not in folders:
+            entry.unlink()
+            log.info("removed %s (no longer in the batch)", entry.name)
+        elif entry.is_dir() and not entry.is_symlink():
+            for pdf in entry.glob("*.pdf"):
+                if f"{entry.name}/{pdf.name}" not in files:
+                    pdf.unlink()
+                    log.info("removed %s/%s (no longer in the batch)", entry.name, pdf.name)
+            if name not in folders and not any(entry.iterdir()):
+                entry.rmdir()
+
+
+def manifest_entries(copies: list[Made], zips: dict[str, str]) -> list[dict]:
+    """One entry per copy."""
+    out = []
+    for m in copies:
+        p, r = m.plan, m.plan.recipient
+        out.append({
+            "recipient": r.name, "email": r.email, "audience": r.audience, "edition": p.edition.id,
+            "language": p.language, "folder": p.folder, "file": p.rel, "zip": f"{p.folder}.zip",
+            "zip_sha256": zips[p.folder], "copy": p.copy, "copies": p.copies, "pages": p.pages, "bytes": m.bytes,
+            "sha256": m.sha256, "content_sha256": m.content_sha256, "source_sha256": p.source_sha256,
+            "stamp_key": m.stamp_key,
+        })
+    return out
+
+
+def manifest_json(batch: Batch, copies: list[Made], zips: dict[str, str], restricted: bool) -> bytes:
+    """The batch manifest (deterministic: no clock, no absolute paths)."""
+    data = {
+        "batch": batch.name,
+        "date": batch.date,
+        "recipients_file": batch.recipients.path.name,
+        "recipients_sha256": batch.recipients.sha256,
+        "restricted": restricted,
+        "copies": [dict(e, restricted=restricted) for e in manifest_entries(copies, zips)],
+    }
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _cell(value) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def manifest_csv(copies: list[Made], zips: dict[str, str]) -> bytes:
+    """The batch manifest as CSV, one line per copy."""
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(CSV_FIELDS)
+    for e in manifest_entries(copies, zips):
+        w.writerow([_cell(e[k]) for k in CSV_FIELDS])
+    return buf.getvalue().encode("utf-8")
+
+
+CSV_FIELDS = ("recipient", "email", "audience", "edition", "language", "file", "sha256", "copy", "copies", "zip")
