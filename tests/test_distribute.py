@@ -769,3 +769,22 @@ def test_the_smtp_password_is_never_written(project, monkeypatch, caplog, capsys
 def test_batch_name_defaults_to_file_name_and_content_hash(project):
     assert project.run("--recipients", "valid.yml") == 0
     assert (project.root / "dist" / "distribution" / batch_name(project.root / "valid.yml")).is_dir()
+
+
+def test_copies_stamped_on_a_dask_cluster_are_those_made_here(project):
+    """The stamping tasks on a local dask cluster of two workers give the same copies, byte for byte."""
+    assert project.run("--recipients", "valid.csv", "--batch", "here") == 0
+    assert project.run("--recipients", "valid.csv", "--batch", "cluster", "--executor", "dask", "--jobs", "2") == 0
+    here, cluster = project.manifest("here"), project.manifest("cluster")
+    assert len(here["copies"]) >= 5
+    assert [c["content_sha256"] for c in cluster["copies"]] == [c["content_sha256"] for c in here["copies"]]
+
+
+def test_stamping_in_forked_workers_gives_the_copies_made_in_one_process(project, monkeypatch):
+    """Chunks of copies on several workers are the copies one stamper makes in turn."""
+    import pressroom.distribute.packages as packages
+    assert project.run("--recipients", "valid.csv", "--batch", "one", "--jobs", "1") == 0
+    monkeypatch.setattr(packages, "STAMP_CHUNK", 2)
+    assert project.run("--recipients", "valid.csv", "--batch", "many", "--jobs", "2") == 0
+    one, many = project.manifest("one"), project.manifest("many")
+    assert [c["content_sha256"] for c in many["copies"]] == [c["content_sha256"] for c in one["copies"]]

@@ -40,11 +40,14 @@ RENDERING_ENTRY_POINTS = ("pressroom.build.pipeline",)
 """Where rendering starts: every module these import, directly or not, can change an output."""
 
 
-def rendering_modules() -> tuple[Path, ...]:
+PACKAGE = Path(__file__).resolve().parent.parent
+"""The pressroom package folder."""
+
+
+def rendering_modules(package: Path = PACKAGE) -> tuple[Path, ...]:
     """The pressroom modules that can shape an output: the import closure of the rendering entry
     points, read from the code itself (every `import`, at the top of a module or inside a function),
     so that a module added to the renderer counts without a list to keep."""
-    package = Path(__file__).resolve().parent.parent
     seen: dict[str, Path] = {}
     todo = list(RENDERING_ENTRY_POINTS)
     while todo:
@@ -93,13 +96,12 @@ def _imported(name: str, path: Path) -> list[str]:
     return out
 
 
-@functools.lru_cache(maxsize=1)
-def _code_hash() -> str:
+@functools.lru_cache(maxsize=4)
+def _code_hash(package: Path = PACKAGE) -> str:
     """The code that shapes an output: a change to the renderer is a change to every output.
     (The command line, the checker or the distribution code do not count.)"""
     h = hashlib.sha256()
-    package = Path(__file__).resolve().parent.parent
-    for path in rendering_modules():
+    for path in rendering_modules(package):
         h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 

@@ -30,6 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--batch", metavar="NAME",
                    help="batch folder under OUT/distribution/ (default: recipients file name and content hash)")
     g.add_argument("--date", metavar="YYYY-MM-DD", help="date printed on the copies (default: the publication date)")
+    g.add_argument("--jobs", type=int, default=0, metavar="N",
+                   help="copies stamped at once, in worker processes (default: one per core)")
+    g.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="where copies are stamped: here (default) or on a dask.distributed cluster")
+    g.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --executor dask: the scheduler (tcp://host:8786); default: a local cluster of --jobs workers")
     g.add_argument("--restrict", action="store_true",
                    help=f"forbid editing the copies (owner password from ${OWNER_PASSWORD_ENV})")
     s = parser.add_argument_group("sending (without --send: a dry run that makes the packages and lists the messages)")
@@ -81,6 +87,12 @@ class Options:
     """Send again messages whose fate is unknown."""
     owner_password: str | None = field(default=None, repr=False)
     """Owner password of restricted copies (from the environment), or None."""
+    jobs: int = 0
+    """Stamping tasks at once (0: one per core)."""
+    executor: str = "local"
+    """Where copies are stamped: `local` or `dask`."""
+    scheduler: str | None = None
+    """With `dask`: the scheduler's address, or None for a local cluster."""
     quiet: bool = False
     """Print errors only."""
     strict: bool = False
@@ -142,7 +154,7 @@ def options_from(args) -> Options:
         raise BuildError(problems)
     return Options(args.manuscript, args.out, args.recipients, args.batch, args.date, args.send, smtp, sender,
                    args.retries, args.backoff, args.resend_changed, args.resend_uncertain, owner,
-                   args.quiet, args.strict)
+                   args.jobs, args.executor, args.scheduler, args.quiet, args.strict)
 
 
 BATCH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")

@@ -13,10 +13,11 @@ import logging
 import os
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import BuildError, Problem, SourceLocation
+from ..errors import BuildError, Problem, SourceLocation, display_path
 
 if TYPE_CHECKING:
 
@@ -92,51 +93,117 @@ def _sha256_file(path: Path) -> str | None:
         return None
 
 
+STAMP_CHUNK = 50
+"""Copies one stamping task makes: each task clones its edition once, so larger chunks cost less
+per copy, smaller ones spread a batch over more workers."""
+STAMP_TIMEOUT = 600.0
+"""Seconds one stamping task may take."""
+
+
+@dataclass(frozen=True)
+class StampJob:
+    """Copies of one edition to stamp in one task."""
+
+    source: Path
+    """The built edition's PDF."""
+    texts: tuple
+    """What each copy says (pressroom.distribute.stamp.StampText)."""
+    rels: tuple[str, ...]
+    """Where each copy goes in the batch folder, for messages."""
+
+
+def stamp_copies(job: StampJob) -> list[bytes]:
+    """Worker side: the edition cloned once, then each copy stamped and checked (a copy must be as
+    accessible as the edition it was made from)."""
+    from ..pdf.accessibility import check_pdf
+    from .stamp import Stamper, stamp_font
+    stamper = Stamper(job.source.read_bytes(), stamp_font())
+    out = []
+    for text, rel in zip(job.texts, job.rels):
+        data = stamper.copy(text)
+        unmet = check_pdf(data)
+        if unmet:
+            raise BuildError([Problem(SourceLocation.of(job.source), f"accessibility of the copy {rel}: {u}")
+                              for u in unmet])
+        out.append(data)
+    return out
+
+
+@contextlib.contextmanager
+def stamping_executor(opts: Options, copies: int):
+    """Where the copies are stamped: here for a handful, forked workers for more, or a dask cluster."""
+    from ..build.workers import LocalExecutor
+    jobs = opts.jobs or os.cpu_count() or 1
+    if opts.executor == "dask":
+        from ..build.dask_executor import DaskExecutor
+        with DaskExecutor.connect(opts.scheduler, jobs, STAMP_TIMEOUT) as executor:
+            yield executor
+        return
+    yield LocalExecutor(jobs if copies > STAMP_CHUNK else 1, STAMP_TIMEOUT)
+
+
 def make_packages(batch: Batch, opts: Options, progress=None) -> list[Made]:
     """Stamp every copy, write the recipient folders, their zips and the batch manifest (JSON and CSV).
 
     A copy that the batch's manifest already lists with the same stamp key and hash is kept as it is:
     a rerun after a failure does not stamp hundreds of copies again, and a restricted copy (whose
-    encryption is randomised) stays the very file that was sent."""
-    from ..pdf.accessibility import check_pdf
+    encryption is randomised) stays the very file that was sent. The others are stamped in tasks of
+    STAMP_CHUNK copies of one edition each, on the executor the options ask for; the copies are
+    written here as each task's come back."""
+    from ..build.workers import Task
     from ..pdf.layout import atomic_write
-    from .stamp import Stamper, restrict, stamp_font
+    from .stamp import restrict
     folder = batch.folder
     folder.mkdir(parents=True, exist_ok=True)
     previous = _previous_copies(folder)
     restricted = bool(opts.owner_password)
     made: dict[int, Made] = {}
-    groups: dict[tuple[str, str], list[int]] = {}
-    for i, plan in enumerate(batch.plans):
-        groups.setdefault((plan.edition.id, plan.language), []).append(i)
+    todo: dict[Path, list[tuple[int, object, str]]] = {}  # by edition: (index, text, key)
     kept_all: set[str] = set()
-    for indexes in groups.values():
-        stamper = None
-        for i in indexes:
-            plan = batch.plans[i]
-            text = stamp_text(batch, plan)
-            key = stamp_key(plan, text, restricted)
-            target = _inside(folder, plan.rel)
-            old = previous.get(plan.rel)
-            if old and old.get("stamp_key") == key and _sha256_file(target) == old.get("sha256"):
-                made[i] = Made(plan, old["sha256"], old["content_sha256"], target.stat().st_size, key)
-                kept_all.add(plan.rel)
-            else:
-                if stamper is None:
-                    stamper = Stamper(plan.source.read_bytes(), stamp_font())
-                data = stamper.copy(text)
-                unmet = check_pdf(data)
-                if unmet:  # a copy must be as accessible as the edition it was made from
-                    raise BuildError([Problem(SourceLocation.of(plan.source), f"accessibility of the copy "
-                                              f"{plan.rel}: {u}") for u in unmet])
-                content_sha = hashlib.sha256(data).hexdigest()
-                if restricted:
-                    data = restrict(data, opts.owner_password)
-                atomic_write(target, data)
-                made[i] = Made(plan, hashlib.sha256(data).hexdigest(), content_sha, len(data), key)
-                log.debug("made %s (copy %d of %d)", plan.rel, plan.copy, plan.copies)
+    for i, plan in enumerate(batch.plans):
+        text = stamp_text(batch, plan)
+        key = stamp_key(plan, text, restricted)
+        target = _inside(folder, plan.rel)
+        old = previous.get(plan.rel)
+        if old and old.get("stamp_key") == key and _sha256_file(target) == old.get("sha256"):
+            made[i] = Made(plan, old["sha256"], old["content_sha256"], target.stat().st_size, key)
+            kept_all.add(plan.rel)
             if progress:
                 progress()
+        else:
+            todo.setdefault(plan.source, []).append((i, text, key))
+    tasks, chunks = [], {}
+    for source, items in todo.items():
+        for n in range(0, len(items), STAMP_CHUNK):
+            chunk = items[n:n + STAMP_CHUNK]
+            name = f"stamp:{len(tasks)}"
+            chunks[name] = chunk
+            job = StampJob(source, tuple(text for _, text, _ in chunk),
+                           tuple(batch.plans[i].rel for i, _, _ in chunk))
+            tasks.append(Task(name, display_path(source), stamp_copies, (job,), detail="stamping copies"))
+    problems: list[Problem] = []
+
+    def done(task, outcome) -> list:
+        if outcome[0] != "ok":
+            problems.extend(outcome[1])
+            return []
+        for (i, _, key), data in zip(chunks[task.name], outcome[1]):
+            plan = batch.plans[i]
+            content_sha = hashlib.sha256(data).hexdigest()
+            if restricted:
+                data = restrict(data, opts.owner_password)
+            atomic_write(_inside(folder, plan.rel), data)
+            made[i] = Made(plan, hashlib.sha256(data).hexdigest(), content_sha, len(data), key)
+            log.debug("made %s (copy %d of %d)", plan.rel, plan.copy, plan.copies)
+            if progress:
+                progress()
+        return []
+
+    if tasks:
+        with stamping_executor(opts, sum(len(c) for c in chunks.values())) as executor:
+            executor.run(tasks, None, done, None)
+    if problems:
+        raise BuildError(problems)
     copies = [made[i] for i in range(len(batch.plans))]
     zips: dict[str, str] = {}
     for name in sorted({m.plan.folder for m in copies}):
