@@ -64,6 +64,24 @@ def test_no_import_circles():
     assert circles == []
 
 
+def test_modules_are_of_a_readable_size():
+    long = {name: len(path.read_text().splitlines()) for name, path in modules().items()}
+    assert {n: c for n, c in long.items() if c > 520} == {}
+
+
+def test_private_attributes_of_other_libraries_only_in_patches():
+    """`weasyprint.x._y`, `pydyf._y`, `pypdf..._y` and `# noqa: SLF001` belong in pressroom.pdf.patches,
+    which states each change to a library's internals and tests that the library still has them."""
+    found = []
+    for name, path in modules().items():
+        if name == "pressroom.pdf.patches":
+            continue
+        for i, line in enumerate(path.read_text().splitlines(), 1):
+            if "SLF001" in line:
+                found.append(f"{path.relative_to(PACKAGE)}:{i}: {line.strip()}")
+    assert found == []
+
+
 def test_the_checker_can_see_an_upward_import(tmp_path):
     """The tests above can fail: a load module importing the build is seen."""
     path = tmp_path / "x.py"

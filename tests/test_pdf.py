@@ -181,7 +181,7 @@ def test_streams_are_compressed_at_zlibs_default_level_not_pydyfs_nine(mini_buil
     import zlib
 
     import pydyf
-    from pressroom.pdf.layout import STREAM_COMPRESSION
+    from pressroom.pdf.patches import STREAM_COMPRESSION
     assert STREAM_COMPRESSION == 6
     data = b"BT /F1 9 Tf (Preventing mass atrocities) Tj ET\n" * 400
     written = pydyf.Stream([data], compress=True).data  # as WeasyPrint writes (the build set the level)

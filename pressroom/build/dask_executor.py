@@ -28,6 +28,8 @@ subsetting reproducible."""
 def run_remote(fn: Callable, args: tuple, env: dict[str, str]) -> tuple:
     """Worker side: run one task with this build's environment; the outcome as the local executor
     gives it (("ok", value), ("error", problems), ("crash", traceback))."""
+    from ..pdf import patches
+    patches.install()  # as the local executor's workers have them from the process they are forked from
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
@@ -67,6 +69,8 @@ class DaskExecutor:
         except ImportError:
             raise BuildError([Problem(SourceLocation("--executor"), "the dask executor needs dask.distributed, "
                                       "which is not installed (expected: pip install 'pressroom[dask]')")]) from None
+        if not log.isEnabledFor(logging.DEBUG):  # the cluster's own chatter is for --debug
+            logging.getLogger("distributed").setLevel(logging.ERROR)
         if address:
             try:
                 client = Client(address, timeout=30)

@@ -11,6 +11,7 @@ from typing import Callable, Protocol
 
 from ..errors import BuildError, Problem
 from ..model import Edition, Manuscript, RenderedHTML
+from ..pdf import patches
 from ..pdf.layout import release_fonts
 from .cache import OutputCache, PartCache, edition_key, parts_common_key
 from .make import (
@@ -306,6 +307,7 @@ def render_all(m: Manuscript, editions: list[Edition], out: Path, executor: Exec
                allow_overflow: bool = False, progress=None) -> list[EditionResult]:
     """Plan, then run the graph: every edition that changed is made, unchanged ones come from the
     cache without anything being laid out. Results in the order of `editions`."""
+    patches.install()  # before any worker is forked: they share them
     cache = OutputCache(out)
     plan = plan_build(m, editions, cache if use_cache else None)
     if progress:

@@ -13,6 +13,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.constants import UserAccessPermissions
 from pypdf.generic import DecodedStreamObject
 
+from ..pdf import patches
 from ..pdf.content import (
     ENCODING,
     FONT_NAME,
@@ -195,10 +196,10 @@ class Stamper:
     def __init__(self, pdf: bytes, font: StampFont | None = None):
         self.font = font or stamp_font()
         self.writer = PdfWriter(clone_from=PdfReader(BytesIO(pdf)))
-        font_ref = self.writer._add_object(self.font.font_dict(self.writer))  # noqa: SLF001
+        font_ref = patches.add_object(self.writer, self.font.font_dict(self.writer))
         save = DecodedStreamObject()
         save.set_data(b"q\n")
-        save_ref = self.writer._add_object(save)  # noqa: SLF001
+        save_ref = patches.add_object(self.writer, save)
         self.pages: list[tuple[tuple[float, float, float, float], DecodedStreamObject, bytes]] = []
         done: dict[int, bytes] = {}
         for page in self.writer.pages:
@@ -219,8 +220,8 @@ class Stamper:
         self.writer.add_metadata({"/Recipient": stamp.recipient})
         if stamp.copy_number:
             self.writer.add_metadata({"/CopyNumber": stamp.copy_number})
-        elif self.writer._info is not None:  # noqa: SLF001 - a previous copy's number must not linger
-            self.writer._info.get_object().pop("/CopyNumber", None)  # noqa: SLF001
+        elif patches.info_dictionary(self.writer) is not None:  # a previous copy's number must not linger
+            patches.info_dictionary(self.writer).pop("/CopyNumber", None)
         out = BytesIO()
         self.writer.write(out)
         data = out.getvalue()

@@ -7,6 +7,8 @@ from io import BytesIO
 
 from pypdf import PdfReader
 
+from . import patches
+
 LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 HEADING_RE = re.compile(r"^/H([1-6])$")
 
@@ -19,7 +21,7 @@ def check_pdf(data: bytes) -> list[str]:
 def check_writer(writer) -> list[str]:
     """The same checks on a pypdf writer's objects, just before they are written (saves reading
     back a file whose every object the writer holds)."""
-    return check_document(writer._root_object, writer.metadata, writer.pages)  # noqa: SLF001
+    return check_document(patches.root_object(writer), writer.metadata, writer.pages)
 
 
 def check_document(root, metadata, pages) -> list[str]:

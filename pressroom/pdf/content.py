@@ -18,6 +18,8 @@ from pypdf.generic import (
     StreamObject,
 )
 
+from . import patches
+
 FONT_NAME = "SourceSans3-Regular"
 """PostScript name of the embedded stamp font."""
 
@@ -60,7 +62,7 @@ class StampFont:
     def font_dict(self, writer: PdfWriter) -> DictionaryObject:
         """The /Font dictionary (with descriptor and program) added to `writer`."""
         program = StreamObject()
-        program._data = zlib.compress(self.program, 9)  # noqa: SLF001 - pypdf has no public setter for encoded data
+        patches.set_encoded_data(program, zlib.compress(self.program, 9))
         program[NameObject("/Filter")] = NameObject("/FlateDecode")
         program[NameObject("/Length1")] = NumberObject(len(self.program))
         tag = "".join(chr(65 + b % 26) for b in hashlib.sha256(self.program).digest()[:6])
@@ -75,7 +77,7 @@ class StampFont:
             NameObject("/Descent"): NumberObject(self.descent),
             NameObject("/CapHeight"): NumberObject(self.cap_height),
             NameObject("/StemV"): NumberObject(80),
-            NameObject("/FontFile2"): writer._add_object(program),  # noqa: SLF001
+            NameObject("/FontFile2"): patches.add_object(writer, program),
         })
         return DictionaryObject({
             NameObject("/Type"): NameObject("/Font"),
@@ -85,7 +87,7 @@ class StampFont:
             NameObject("/LastChar"): NumberObject(255),
             NameObject("/Widths"): ArrayObject(NumberObject(w) for w in self.widths),
             NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
-            NameObject("/FontDescriptor"): writer._add_object(descriptor),  # noqa: SLF001
+            NameObject("/FontDescriptor"): patches.add_object(writer, descriptor),
         })
 
 
@@ -210,4 +212,4 @@ def wrap_contents(writer: PdfWriter, page, save_ref, stamp: StreamObject) -> Non
         parts = list(resolved)
     else:
         parts = [original] if original is not None else []
-    page[NameObject("/Contents")] = ArrayObject([save_ref, *parts, writer._add_object(stamp)])  # noqa: SLF001
+    page[NameObject("/Contents")] = ArrayObject([save_ref, *parts, patches.add_object(writer, stamp)])

@@ -3,7 +3,6 @@ is the slowest step of writing a PDF)."""
 
 from __future__ import annotations
 
-import functools
 import logging
 
 log = logging.getLogger(__name__)
@@ -67,33 +66,3 @@ def static_subset(data: bytes, index: int, glyphs, location_of, hinting: bool, n
         return None
     out = result.blob.data
     return bytes(out) if out else None
-
-
-@functools.cache
-def install() -> bool:
-    """Have WeasyPrint embed variable fonts through static_subset (same glyph ids, same location on
-    every axis as its own instancer, the same outlines give or take a rounding of 1/1000 em); other
-    fonts, and any font HarfBuzz refuses, go WeasyPrint's own way. False when uharfbuzz or
-    WeasyPrint's font class is not as expected, in which case nothing is changed. Once per process."""
-    try:
-        import uharfbuzz  # noqa: F401
-        from weasyprint.pdf import fonts
-        original = fonts.Font.clean
-    except (ImportError, AttributeError) as exc:
-        log.debug("variable fonts are instanced by WeasyPrint (%s)", exc)
-        return False
-
-    def clean(self, to_unicode, hinting):
-        plain = "fvar" not in self.tables or not to_unicode or self.png or self.svg or self.colr
-        data = None if plain else static_subset(
-            self.file_content, self.index, sorted(to_unicode),
-            lambda axes: static_location(self, axes), hinting, bool(self.missing))
-        if data is None:
-            return original(self, to_unicode, hinting)
-        self.file_content = data
-        return None
-
-    clean.__doc__ = original.__doc__
-    clean.pressroom_original = original
-    fonts.Font.clean = clean
-    return True

@@ -8,7 +8,6 @@ the PDF it was laid out in, with the structure elements of those pages, and set 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from dataclasses import dataclass
 from io import BytesIO
@@ -16,7 +15,6 @@ from io import BytesIO
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
-    ByteStringObject,
     DecodedStreamObject,
     DictionaryObject,
     Fit,
@@ -25,6 +23,7 @@ from pypdf.generic import (
     TextStringObject,
 )
 
+from . import patches
 from .postpass import page_label
 
 EXTERNAL_ANCHOR = "pressroom-anchor:"
@@ -94,15 +93,6 @@ def recto_starts(counts: list[int]) -> list[int]:
     return starts
 
 
-@functools.cache
-def _names_written_once() -> None:
-    """pypdf writes each name (/Type, /StructElem, /K...) character by character, each time: some
-    60,000 times in a report, a quarter of the join. The bytes of a name do not change: keep them."""
-    original = getattr(NameObject, "renumber", None)
-    if original is not None and not hasattr(original, "cache_info"):
-        NameObject.renumber = functools.lru_cache(maxsize=4096)(original)
-
-
 def read_part(pdf: bytes) -> PdfReader:
     """A laid-out part's PDF, parsed to its last object: what the join would parse when it runs,
     parsed ahead while other parts are still being laid out (see join's `readers`)."""
@@ -124,7 +114,7 @@ def join(pieces: list[Piece], first_body: int | None, info: dict[str, str],
     The catalogue (/Lang, /MarkInfo, /ViewerPreferences, XMP) and the document information come
     from the first piece; `info` adds to the latter. `readers`: the pieces' PDFs already parsed
     (read_part), by SHA-256; the others are parsed here. The result is the same either way."""
-    _names_written_once()
+    patches.names_written_once()  # no-op when the build has installed it already
     writer = PdfWriter()
     readers = dict(readers or {})
     plan: list[tuple[PdfReader, int, bool] | None] = []
@@ -141,10 +131,10 @@ def join(pieces: list[Piece], first_body: int | None, info: dict[str, str],
 
     # Structure root and /Document element, which every page's elements will hang from.
     tree = DictionaryObject({NameObject("/Type"): NameObject("/StructTreeRoot")})
-    tree_ref = writer._add_object(tree)  # noqa: SLF001 - pypdf has no public way to add a free object
+    tree_ref = patches.add_object(writer, tree)
     document = DictionaryObject({NameObject("/Type"): NameObject("/StructElem"), NameObject("/S"): NameObject("/Document"),
                                  NameObject("/P"): tree_ref, NameObject("/K"): ArrayObject()})
-    document_ref = writer._add_object(document)  # noqa: SLF001
+    document_ref = patches.add_object(writer, document)
     tree[NameObject("/K")] = ArrayObject([document_ref])
     sources = {id(r): _Source(r, writer, document_ref) for r in readers.values()}
 
@@ -192,10 +182,10 @@ def join(pieces: list[Piece], first_body: int | None, info: dict[str, str],
         nums += [NumberObject(next_key), element.clone(writer)]
         next_key += 1
     parent_tree = DictionaryObject({NameObject("/Nums"): nums})
-    tree[NameObject("/ParentTree")] = writer._add_object(parent_tree)  # noqa: SLF001
+    tree[NameObject("/ParentTree")] = patches.add_object(writer, parent_tree)
     tree[NameObject("/ParentTreeNextKey")] = NumberObject(next_key)
 
-    root = writer._root_object  # noqa: SLF001
+    root = patches.root_object(writer)
     root[NameObject("/StructTreeRoot")] = tree_ref
     first_root = first_reader.trailer["/Root"]
     for key in ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata"):
@@ -215,7 +205,7 @@ def join(pieces: list[Piece], first_body: int | None, info: dict[str, str],
     writer.add_metadata(metadata)
     # Both file identifiers derived from the parts (PDF 14.4: a file first written has two equal ones).
     identifier = hashlib.md5(b"".join(hashlib.sha256(p.pdf).digest() for p in pieces)).digest()  # noqa: S324
-    writer._ID = ArrayObject([ByteStringObject(identifier), ByteStringObject(identifier)])  # noqa: SLF001
+    patches.set_file_identifier(writer, identifier)
     from .accessibility import check_writer
     problems = tuple(check_writer(writer))
     out = BytesIO()
@@ -236,7 +226,7 @@ class _Source:
         doc_ref = kids[0]
         doc = doc_ref.get_object()
         # Children of the part's /Document now belong to the joined one.
-        translated = writer._id_translated.setdefault(id(reader), {"PreventGC": reader})  # noqa: SLF001
+        translated = patches.translated_objects(writer, reader)
         translated[doc_ref.idnum] = document_ref.idnum
         self.by_page: dict[int, list] = {}
         for kid in doc["/K"]:
@@ -309,8 +299,8 @@ def _named_destinations(writer: PdfWriter, pages, sources) -> None:
     arr = ArrayObject()
     for name in sorted(entries, key=lambda n: n.encode("utf-16-be") if not n.isascii() else n.encode()):
         arr += [TextStringObject(name), entries[name]]
-    writer._root_object[NameObject("/Names")] = DictionaryObject(  # noqa: SLF001
-        {NameObject("/Dests"): writer._add_object(DictionaryObject({NameObject("/Names"): arr}))})  # noqa: SLF001
+    patches.root_object(writer)[NameObject("/Names")] = DictionaryObject(
+        {NameObject("/Dests"): patches.add_object(writer, DictionaryObject({NameObject("/Names"): arr}))})
 
 
 def _outlines(writer: PdfWriter, pages, new_pages, sources) -> None:
@@ -362,10 +352,10 @@ def _folios(writer: PdfWriter, plan, new_pages, body_start: int | None) -> None:
     """Each numbered page gets its printed number at the outer corner of its foot, as an artifact."""
     from .content import font_resource, num, rgb, wrap_contents
     font = _folio_font()
-    font_ref = writer._add_object(font.font_dict(writer))  # noqa: SLF001
+    font_ref = patches.add_object(writer, font.font_dict(writer))
     save = DecodedStreamObject()
     save.set_data(b"q\n")
-    save_ref = writer._add_object(save)  # noqa: SLF001
+    save_ref = patches.add_object(writer, save)
     names: dict[int, bytes] = {}
     for number, (entry, page) in enumerate(zip(plan, new_pages)):
         if entry is None or not entry[2]:

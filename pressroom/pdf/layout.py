@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import atexit
 import ctypes.util
-import functools
 import hashlib
 import logging
 import os
 import shutil
 import tempfile
-import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from ..errors import BuildError, Problem, SourceLocation
+from . import patches
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +183,7 @@ def layout(html: str, base_dir: Path, stylesheets: tuple[Path, ...], allowed: li
         page_anchors.append(tuple(names))
         for name in names:
             anchor_pages.setdefault(name, i)
-        page_type = page._page_box.page_type  # noqa: SLF001 - the only place WeasyPrint keeps it
+        page_type = patches.page_type(page)
         kinds.append((page_type.name or "", bool(page_type.blank)))
     return LaidOut(doc, len(doc.pages), anchor_pages, tuple(page_anchors), fetcher, tuple(kinds))
 
@@ -291,42 +290,12 @@ def _font_configuration():
     return fonts
 
 
-STREAM_COMPRESSION = 6
-"""zlib level of the streams WeasyPrint writes. Its PDF writer, pydyf, asks for 9: on the English
-report that took 0.49 s of some 5.6 s of layout and writing, for streams 1.5% smaller than level 6
-(zlib's default) makes in 0.17 s."""
-
-
-class _Zlib:
-    """zlib as pydyf sees it: the same, at STREAM_COMPRESSION."""
-
-    def __getattr__(self, name):
-        return getattr(zlib, name)
-
-    @staticmethod
-    def compressobj(level=-1, *args, **kwargs):
-        return zlib.compressobj(STREAM_COMPRESSION, *args, **kwargs)
-
-    @staticmethod
-    def compress(data, level=-1, **kwargs):
-        return zlib.compress(data, STREAM_COMPRESSION)
-
-
-@functools.cache
-def _stream_compression() -> None:
-    import pydyf
-    if getattr(pydyf, "zlib", None) is zlib:
-        pydyf.zlib = _Zlib()
-
-
 def write_pdf(laid: LaidOut, identifier: str) -> bytes:
     """PDF bytes of a laid-out document (PDF/UA-1, tagged).
 
     The file identifier is derived from the document's source (`identifier`), not drawn at random,
     so that the same sources give the same bytes."""
-    from .fontembed import install
-    install()
-    _stream_compression()
+    patches.install()  # no-op when the build has installed them already
     with captured_weasyprint_log() as records:
         data = laid.document.write_pdf(pdf_tags=True, pdf_variant="pdf/ua-1", uncompressed_pdf=False,
                                        pdf_identifier=hashlib.md5(identifier.encode()).hexdigest().encode())

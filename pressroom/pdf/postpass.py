@@ -5,7 +5,9 @@ from __future__ import annotations
 from io import BytesIO
 
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, ByteStringObject, NameObject, TextStringObject
+from pypdf.generic import NameObject, TextStringObject
+
+from . import patches
 
 
 def add_page_labels(data: bytes, first_body_page: int | None, extra_info: dict | None = None) -> bytes:
@@ -22,7 +24,7 @@ def add_page_labels(data: bytes, first_body_page: int | None, extra_info: dict |
     else:
         writer.set_page_label(0, count - 1, style="/D", start=1)
     if extra_info:
-        info = writer._info.get_object() if writer._info is not None else None  # noqa: SLF001
+        info = patches.info_dictionary(writer)
         if info is not None:
             for key, value in extra_info.items():
                 info[NameObject(key)] = TextStringObject(value)
@@ -34,8 +36,10 @@ def add_page_labels(data: bytes, first_body_page: int | None, extra_info: dict |
 def fix_identifier(writer: PdfWriter) -> None:
     """Both file identifiers equal to the first, which is derived from the sources: a file first
     written has two equal identifiers (PDF 14.4), and the renderer draws the second at random."""
-    if writer._ID:  # noqa: SLF001 - pypdf keeps the trailer /ID here
-        writer._ID = ArrayObject([ByteStringObject(bytes(writer._ID[0].original_bytes if hasattr(writer._ID[0], "original_bytes") else writer._ID[0]))] * 2)  # noqa: SLF001
+    identifier = patches.file_identifier(writer)
+    if identifier:
+        first = identifier[0]
+        patches.set_file_identifier(writer, bytes(first.original_bytes if hasattr(first, "original_bytes") else first))
 
 
 def page_label(index: int, first_body_page: int | None) -> str:
