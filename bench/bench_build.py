@@ -261,16 +261,17 @@ def stages_worker(report: Path, scratch: Path) -> None:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
     import weasyprint  # noqa: F401 - the build imports it once before forking its workers
+
     import pressroom.pdf.layout as pdfmod
     from pressroom.build.cache import parts_common_key
-    from pressroom.load.editions import editions_to_build
-    from pressroom.render.html import render_page
-    from pressroom.load.manuscript import load_manuscript
-    from pressroom.pdf.parts import layout_unit
-    from pressroom.pdf.layout import configure_fontconfig
     from pressroom.build.make import ReportJob
     from pressroom.build.pipeline import pinned_timestamps
     from pressroom.build.workers import layout_gc
+    from pressroom.load.editions import editions_to_build
+    from pressroom.load.manuscript import load_manuscript
+    from pressroom.pdf.layout import configure_fontconfig
+    from pressroom.pdf.parts import layout_unit
+    from pressroom.render.html import render_page
     configure_fontconfig(scratch)
     t["import"] = time.perf_counter() - t0
     rss["import"] = peak()
@@ -355,9 +356,9 @@ def weasyprint_inputs(language: str) -> tuple[Path, list[str], dict]:
     """The report's print HTML (pressroom.render.html.render_page), the WeasyPrint command line for it with
     pressroom's stylesheets and PDF options, and an environment with pressroom's fontconfig file."""
     from pressroom.load.editions import editions_to_build
-    from pressroom.render.html import render_page
     from pressroom.load.manuscript import load_manuscript
     from pressroom.pdf.layout import font_face_css
+    from pressroom.render.html import render_page
     folder = fresh(OUT / "weasyprint")
     m = load_manuscript(MANUSCRIPT, STYLES, (language,))
     edition = editions_to_build(m, "report", (language,))[0]
@@ -569,8 +570,8 @@ def figures(res: dict) -> dict:
 
 
 def render_section(res: dict, f: dict, command: str, seconds: float) -> str:
-    import weasyprint
     import pypdf
+    import weasyprint
     pandoc = subprocess.run(["pandoc", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
     reps = res["reps"]
     s = f["stages"]
@@ -667,7 +668,7 @@ def render_section(res: dict, f: dict, command: str, seconds: float) -> str:
     own = s["total"] - wp
     a("### Notes")
     a("")
-    a(f"* **2.** pressroom: `build.py --edition report --language en --no-cache --out <fresh folder>`. It also "
+    a("* **2.** pressroom: `build.py --edition report --language en --no-cache --out <fresh folder>`. It also "
       "writes the web edition (`en/report.html`, `web.css` and the fonts) and renders a tagged PDF/UA-1. "
       "The peer, run in a folder holding the same Markdown (`bench/peer/prepare.py`: front matter, chapters, "
       "the recommendations appendix and back matter, one file per source with its front matter replaced by "
@@ -725,7 +726,7 @@ def render_section(res: dict, f: dict, command: str, seconds: float) -> str:
     order = ["import"] + [k for k, _ in STAGES] + ["web"]
     top = next(k for k in order if r[k] >= r["web"] - 1)
     labels = {**dict(STAGES), "web": "web page", "import": "imports"}
-    a(f"  Where a worker's peak comes from (stages, 1, English report in a fresh process): "
+    a("  Where a worker's peak comes from (stages, 1, English report in a fresh process): "
       + ", ".join(f"{labels[k].split(' (')[0]} {r[k]:.0f} MB" for k in order)
       + f" (peak RSS after each stage); the peak is reached in: {labels[top].split(' (')[0]}.")
     a(f"  Also measured: the English report alone (2) peaks at {f['rss_report_parent']:.0f} MB in the build "

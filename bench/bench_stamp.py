@@ -74,8 +74,8 @@ def render_times(manuscript, edition, renders: int, cache: Path, report_pages: d
 
 def stamp_time(pdf: bytes, copies: int, language: str, locale: str, date: str) -> float:
     """Seconds to make `copies` personalised copies of `pdf`, from a cold start of the stamp font."""
-    from pressroom.render.i18n import format_long_date, labels_for
     from pressroom.distribute.stamp import Stamper, StampText, stamp_font
+    from pressroom.render.i18n import format_long_date, labels_for
     stamp_font.cache_clear()
     labels = labels_for(language)
     when = format_long_date(date, locale)
@@ -104,7 +104,7 @@ def table(rows: list[Row]) -> str:
 
 def write_readme(path: Path, section: str) -> None:
     """Replace (or append) this benchmark's section of bench/README.md, leaving the rest alone."""
-    from pressroom.pdf.layout import atomic_write
+    from pressroom.files import atomic_write
     block = f"{START}\n{section.rstrip()}\n{END}"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     if START in text and END in text and text.index(START) < text.index(END):

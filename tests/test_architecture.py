@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "pressroom"
-STAGES = ["errors", "model", "load", "render", "pdf", "build", "distribute", "cli"]
+STAGES = ["errors", "files", "model", "load", "render", "pdf", "build", "distribute", "cli"]
 """From the lowest to the highest: a module may import its own stage and those below it."""
 
 

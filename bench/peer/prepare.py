@@ -80,9 +80,9 @@ def prepare(manuscript: Path, styles: Path, out: Path, languages: tuple[str, ...
     """Write the peer's inputs for every edition pressroom builds from `manuscript`; return the jobs,
     reports first (as pressroom builds them)."""
     from pressroom.load.editions import editions_to_build
+    from pressroom.load.manuscript import load_manuscript
     from pressroom.render.figures import recommendation_matrix
     from pressroom.render.i18n import labels_for
-    from pressroom.load.manuscript import load_manuscript
 
     m = load_manuscript(manuscript, styles, languages)
     jobs: list[PeerJob] = []

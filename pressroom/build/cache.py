@@ -157,7 +157,7 @@ class OutputCache:
 
     def store(self, key: str, meta: dict, files: dict[str, bytes]) -> None:
         """Keep a rendered edition; a failure to cache is not a failure to build."""
-        from ..pdf.layout import atomic_write
+        from ..files import atomic_write
         folder = self.root / key
         try:
             for rel, data in files.items():
@@ -194,7 +194,7 @@ class PartCache:
 
     def store(self, unit) -> None:
         """Keep a laid-out unit and its parts; a failure to cache is not a failure to build."""
-        from ..pdf.layout import atomic_write
+        from ..files import atomic_write
         try:
             atomic_write(self.root / "units" / f"{unit.parts[0].unit}.pdf", unit.pdf)
             for part in unit.parts:

@@ -12,16 +12,9 @@ import shutil
 from pathlib import Path
 
 from ..errors import BuildError, Problem, SourceLocation
+from ..files import atomic_write
 
 JOURNAL = "commit.json"
-
-
-def _fsync_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def _work(out: Path) -> Path:
@@ -60,10 +53,10 @@ def commit(out: Path, files: dict[str, bytes]) -> None:
             target = out / rel
             if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
                 continue
-            _fsync_write(work / "files" / rel, data)
+            atomic_write(work / "files" / rel, data)
             changed.append(rel)
         changed.sort(key=lambda rel: rel == "manifest.json")
-        _fsync_write(work / (JOURNAL + ".tmp"), json.dumps(changed).encode())
+        atomic_write(work / (JOURNAL + ".tmp"), json.dumps(changed).encode())
         os.replace(work / (JOURNAL + ".tmp"), work / JOURNAL)  # the commit point
         recover(out)
     except OSError as exc:

@@ -11,13 +11,13 @@ import io
 import json
 import logging
 import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import BuildError, Problem, SourceLocation, display_path
+from ..files import atomic_file
 
 if TYPE_CHECKING:
 
@@ -37,26 +37,18 @@ def _zip_time(date: str) -> tuple[int, int, int, int, int, int]:
 def write_zip(path: Path, entries: list[tuple[str, Path]], date: str) -> str:
     """A deterministic zip (fixed times and permissions, stored: the PDFs are compressed already), written
     atomically; returns its sha256."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        digest = hashlib.sha256()
-        with os.fdopen(fd, "w+b") as f:
-            with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as z:
-                for arcname, src in sorted(entries):
-                    info = zipfile.ZipInfo(arcname, date_time=_zip_time(date))
-                    info.external_attr = 0o644 << 16
-                    info.create_system = 3
-                    z.writestr(info, src.read_bytes())
-            f.flush()
-            os.fsync(f.fileno())
-            f.seek(0)
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    digest = hashlib.sha256()
+    with atomic_file(path) as f:
+        with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_STORED) as z:
+            for arcname, src in sorted(entries):
+                info = zipfile.ZipInfo(arcname, date_time=_zip_time(date))
+                info.external_attr = 0o644 << 16
+                info.create_system = 3
+                z.writestr(info, src.read_bytes())
+        f.flush()
+        f.seek(0)
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -151,7 +143,7 @@ def make_packages(batch: Batch, opts: Options, progress=None) -> list[Made]:
     STAMP_CHUNK copies of one edition each, on the executor the options ask for; the copies are
     written here as each task's come back."""
     from ..build.workers import Task
-    from ..pdf.layout import atomic_write
+    from ..files import atomic_write
     from .stamp import restrict
     folder = batch.folder
     folder.mkdir(parents=True, exist_ok=True)

@@ -77,11 +77,12 @@ def _str_list(p: Problems, path: Path, data: LineDict, key: str) -> tuple[str, .
     return tuple(value)
 
 
-def _check_keys(p: Problems, path: Path, data: LineDict, allowed, what: str) -> None:
+def check_keys(p: Problems, path: Path, data: LineDict, allowed, what: str, noun: str = "key") -> None:
+    """An error for each key of `data` not in `allowed`, at its line, with the closest allowed one."""
     for key in data:
         if key not in allowed:
             p.error(path, data.line_of(key),
-                    f"unknown key '{key}' in {what}{suggest(str(key), allowed)} "
+                    f"unknown {noun} '{key}' in {what}{suggest(str(key), allowed)} "
                     f"(expected {expected(allowed)})")
 
 
@@ -102,7 +103,7 @@ def load_publication(path: Path, base: Publication | None = None) -> Publication
     if not isinstance(data, LineDict):
         raise BuildError.at(path, 1, "must be a mapping of settings (expected 'key: value' lines)")
     allowed = TRANSLATED_PUBLICATION_KEYS if base else PUBLICATION_KEYS
-    _check_keys(p, path, data, allowed, path.name)
+    check_keys(p, path, data, allowed, path.name)
 
     if base is None:
         title = _str(p, path, data, "title", None)
@@ -216,28 +217,19 @@ def _audiences(p: Problems, path: Path, data: LineDict, base: Publication | None
                 out.append(Audience(a.id, v, v))
             else:
                 out.append(a)
-        for key in raw:
-            if key not in {a.id for a in base.audiences}:
-                p.error(path, raw.line_of(key), f"unknown audience '{key}'{suggest(str(key), [a.id for a in base.audiences])} "
-                                                f"(expected {expected(a.id for a in base.audiences)})")
+        _unknown_ids(p, path, raw, [a.id for a in base.audiences], "audience")
         return tuple(out)
     if not isinstance(raw, list):
         p.error(path, data.line_of("audiences"), "'audiences' must be a list of {id, label}")
         return ()
-    out, seen = [], set()
-    for i, item in enumerate(raw):
-        line = raw.item_lines[i]
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("label"), str):
-            p.error(path, line, "each audience needs an 'id' and a 'label' (expected '- id: us-congress' and 'label: ...')")
-            continue
-        _check_keys(p, path, item, {"id", "label", "short"}, "an audience")
+    def audience(item, i, line):
         if not ID_RE.match(item["id"]):
             p.error(path, line, f"audience id '{item['id']}' must be lower-case letters, digits and dashes")
-        if item["id"] in seen:
-            p.error(path, line, f"duplicate audience '{item['id']}'")
-        seen.add(item["id"])
-        out.append(Audience(item["id"], item["label"], str(item.get("short", item["label"]))))
-    return tuple(out)
+        return Audience(item["id"], item["label"], str(item.get("short", item["label"])))
+
+    return tuple(_id_list(p, path, raw, "audience", "an audience", {"id", "label", "short"},
+                          "each audience needs an 'id' and a 'label' (expected '- id: us-congress' and 'label: ...')",
+                          audience))
 
 
 def _rubrics(p: Problems, path: Path, data: LineDict, base: Publication | None) -> tuple[Rubric, ...]:
@@ -248,31 +240,47 @@ def _rubrics(p: Problems, path: Path, data: LineDict, base: Publication | None) 
         if not isinstance(raw, dict):
             p.error(path, data.line_of("rubrics"), "'rubrics' must map rubric ids to translated labels")
             return base.rubrics
-        for key in raw:
-            if key not in {r.id for r in base.rubrics}:
-                p.error(path, raw.line_of(key), f"unknown rubric '{key}'{suggest(str(key), [r.id for r in base.rubrics])} "
-                                                f"(expected {expected(r.id for r in base.rubrics)})")
+        _unknown_ids(p, path, raw, [r.id for r in base.rubrics], "rubric")
         return tuple(Rubric(r.id, str(raw.get(r.id, r.label)), r.order) for r in base.rubrics)
     if not isinstance(raw, list):
         p.error(path, data.line_of("rubrics"), "'rubrics' must be a list of {id, label, order}")
         return ()
-    out, seen = [], set()
-    for i, item in enumerate(raw):
-        line = raw.item_lines[i]
-        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("label"), str):
-            p.error(path, line, "each rubric needs an 'id', a 'label' and an 'order'")
-            continue
-        _check_keys(p, path, item, {"id", "label", "order"}, "a rubric")
+    def rubric(item, i, line):
         order = item.get("order", i + 1)
         if not isinstance(order, int) or isinstance(order, bool):
             p.error(path, item.line_of("order"), f"rubric order must be a whole number "
                                                  f"(got {describe(order)}; expected e.g. order: {i + 1})")
             order = i + 1
-        if item["id"] in seen:
-            p.error(path, line, f"duplicate rubric '{item['id']}'")
-        seen.add(item["id"])
-        out.append(Rubric(item["id"], item["label"], order))
+        return Rubric(item["id"], item["label"], order)
+
+    out = _id_list(p, path, raw, "rubric", "a rubric", {"id", "label", "order"},
+                   "each rubric needs an 'id', a 'label' and an 'order'", rubric)
     return tuple(sorted(out, key=lambda r: r.order))
+
+
+def _id_list(p: Problems, path: Path, raw, what: str, a_what: str, keys: set[str], shape: str, make) -> list:
+    """The items of a list of `{id, label, ...}` mappings (audiences, rubrics): each checked for its
+    shape, its keys and a duplicate id, and made by `make(item, index, line)`."""
+    out, seen = [], set()
+    for i, item in enumerate(raw):
+        line = raw.item_lines[i]
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not isinstance(item.get("label"), str):
+            p.error(path, line, shape)
+            continue
+        check_keys(p, path, item, keys, a_what)
+        made = make(item, i, line)
+        if item["id"] in seen:
+            p.error(path, line, f"duplicate {what} '{item['id']}'")
+        seen.add(item["id"])
+        out.append(made)
+    return out
+
+
+def _unknown_ids(p: Problems, path: Path, raw, known: list[str], what: str) -> None:
+    """An error for each key of a translation's mapping that is not a known id."""
+    for key in raw:
+        if key not in known:
+            p.error(path, raw.line_of(key), f"unknown {what} '{key}'{suggest(str(key), known)} (expected {expected(known)})")
 
 
 def _epigraph(p: Problems, path: Path, data: LineDict) -> Epigraph | None:
@@ -282,7 +290,7 @@ def _epigraph(p: Problems, path: Path, data: LineDict) -> Epigraph | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("text"), str):
         p.error(path, data.line_of("epigraph"), "'epigraph' needs a 'text' (and 'attribution', 'source')")
         return None
-    _check_keys(p, path, raw, {"text", "attribution", "source"}, "the epigraph")
+    check_keys(p, path, raw, {"text", "attribution", "source"}, "the epigraph")
     return Epigraph(raw["text"].strip(), str(raw.get("attribution", "")).strip(), str(raw.get("source", "")).strip())
 
 
@@ -295,7 +303,7 @@ def load_editions(path: Path, publication: Publication) -> tuple[EditionSpec, ..
     data = load_yaml_file(path)
     if not isinstance(data, LineDict) or not isinstance(data.get("editions"), list):
         raise BuildError.at(path, getattr(data, "line", 1) or 1, "expected a mapping with an 'editions:' list")
-    _check_keys(p, path, data, {"editions"}, path.name)
+    check_keys(p, path, data, {"editions"}, path.name)
     audiences = {a.id for a in publication.audiences}
     editions, seen = [], set()
     raw: LineList = data["editions"]
@@ -304,7 +312,7 @@ def load_editions(path: Path, publication: Publication) -> tuple[EditionSpec, ..
         if not isinstance(item, LineDict):
             p.error(path, line, "each edition must be a mapping (expected '- id: ...')")
             continue
-        _check_keys(p, path, item, EDITION_KEYS, "an edition")
+        check_keys(p, path, item, EDITION_KEYS, "an edition")
         eid = item.get("id")
         if not isinstance(eid, str) or not ID_RE.match(eid):
             p.error(path, line, f"edition id {eid!r} must be lower-case letters, digits and dashes")

@@ -7,19 +7,31 @@ from pathlib import PurePosixPath
 from ..model import Edition, EditionSpec, Manuscript, Recommendation, Texts
 
 
-def _matches(rel: str, pattern: str) -> bool:
-    return rel == pattern or PurePosixPath(rel).match(pattern)
+def matches(rel: str, pattern: str) -> bool:
+    """Whether a section file (`chapters/02-rwanda.md`) is one an edition's `contents` item names,
+    as a path or a pattern (`chapters/*.md`); an empty or malformed pattern matches nothing."""
+    try:
+        return rel == pattern or PurePosixPath(rel).match(pattern)
+    except ValueError:
+        return False
+
+
+def takes(spec: EditionSpec, r: Recommendation) -> bool:
+    """Whether an edition's filter keeps a recommendation."""
+    if "recommendations" not in spec.contents:
+        return False
+    if spec.recommendations == "all":
+        return True
+    if spec.recommendations == "audience":
+        return spec.audience in r.audiences
+    if isinstance(spec.recommendations, tuple):
+        return r.id in spec.recommendations
+    return False
 
 
 def select_recommendations(spec: EditionSpec, texts: Texts) -> tuple[Recommendation, ...]:
     """The recommendations an edition's filter keeps, in appendix order."""
-    if "recommendations" not in spec.contents or spec.recommendations == "none":
-        return ()
-    if spec.recommendations == "all":
-        return texts.recommendations
-    if spec.recommendations == "audience":
-        return tuple(r for r in texts.recommendations if spec.audience in r.audiences)
-    return tuple(r for r in texts.recommendations if r.id in spec.recommendations)
+    return tuple(r for r in texts.recommendations if takes(spec, r))
 
 
 def select_edition(manuscript: Manuscript, spec: EditionSpec, language: str) -> Edition:
@@ -30,7 +42,7 @@ def select_edition(manuscript: Manuscript, spec: EditionSpec, language: str) -> 
         if item == "recommendations":
             continue
         for s in texts.sections:
-            if s.rel not in seen and _matches(s.rel, item):
+            if s.rel not in seen and matches(s.rel, item):
                 # Brief texts belong to their audience's edition only, even through a glob.
                 if s.kind == "brief" and s.audience and s.audience != spec.audience:
                     continue

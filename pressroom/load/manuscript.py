@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ..errors import BuildError, Problems, describe, expected, suggest
 from ..model import Manuscript, Publication, Recommendation, Section, Texts
 from . import config
+from .config import check_keys
+from .editions import matches, takes
 from .frontmatter import SourceText, read_source
 from .layout import SECTION_DIRS, sha256_text
 from .lint import lint_markdown
@@ -37,13 +39,6 @@ def _read_all(paths: list[Path], p: Problems) -> list[SourceText]:
     return out
 
 
-def _check_keys(p: Problems, src: SourceText, allowed: set[str], what: str) -> None:
-    for key in src.meta:
-        if key not in allowed:
-            p.error(src.path, src.meta.line_of(key),
-                    f"unknown front matter key '{key}' in {what}{suggest(str(key), allowed)} (expected {expected(allowed)})")
-
-
 def _text(p: Problems, src: SourceText, key: str, required: bool = True) -> str:
     value = src.meta.get(key)
     if value is None:
@@ -67,7 +62,7 @@ def load_sections(root: Path, publication: Publication, p: Problems) -> tuple[Se
     sections: list[Section] = []
     for folder, kind in SECTION_DIRS:
         for src in _read_all(sorted((root / folder).glob("*.md")), p):
-            _check_keys(p, src, SECTION_KEYS, "a section")
+            check_keys(p, src.path, src.meta, SECTION_KEYS, "a section", "front matter key")
             title = _text(p, src, "title")
             sid = _text(p, src, "id", required=False) or slug_of(src.path)
             if kind == "brief" and sid != "back-page":
@@ -101,7 +96,7 @@ def load_recommendations(root: Path, publication: Publication, p: Problems) -> t
     recs: list[Recommendation] = []
     seen: dict[str, Path] = {}
     for src in _read_all(sorted((root / "recommendations").glob("*.md")), p):
-        _check_keys(p, src, RECOMMENDATION_KEYS, "a recommendation")
+        check_keys(p, src.path, src.meta, RECOMMENDATION_KEYS, "a recommendation", "front matter key")
         rid = _text(p, src, "id")
         m = src.meta
         if rid and not REC_ID_RE.match(rid):
@@ -187,13 +182,6 @@ def _lint(root: Path, texts: Texts, p: Problems, original: Texts | None = None) 
         p.extend(lint_markdown(r.body, r.path, r.body_line, targets, audiences, root))
 
 
-def _matches(rel: str, pattern: str) -> bool:
-    try:
-        return rel == pattern or PurePosixPath(rel).match(pattern)
-    except ValueError:  # an empty or malformed pattern matches nothing
-        return False
-
-
 def _check_editions(root: Path, editions, texts: Texts, p: Problems) -> None:
     editions_path = root / "editions.yml"
     rels = sorted(s.rel for s in texts.sections)
@@ -202,7 +190,7 @@ def _check_editions(root: Path, editions, texts: Texts, p: Problems) -> None:
             # Without editions.yml the default report takes whichever of front/, chapters/, back/ exist.
             if item == "recommendations" or not editions_path.is_file():
                 continue
-            if not any(_matches(rel, item) for rel in rels):
+            if not any(matches(rel, item) for rel in rels):
                 p.error(editions_path, e.line, f"edition '{e.id}' lists '{item}', which matches no section file"
                                                f"{suggest(item, rels + ['recommendations'])} (expected a file or "
                                                "pattern such as chapters/*.md, or 'recommendations')")
@@ -218,7 +206,7 @@ def _check_editions(root: Path, editions, texts: Texts, p: Problems) -> None:
         for r in texts.recommendations:
             line = _audiences_line(r)
             audiences = ", ".join(r.audiences)
-            if not any(_edition_takes(e, r) for e in editions):
+            if not any(takes(e, r) for e in editions):
                 p.warning(r.path, line, f"recommendation {r.id} is in no edition (no edition takes every "
                                         f"recommendation or those for its audiences: {audiences}; expected an "
                                         "edition in editions.yml that includes it)")
@@ -233,15 +221,3 @@ def _audiences_line(r: Recommendation) -> int:
         return read_source(r.path).meta.line_of("audiences") or 1
     except BuildError:
         return 1
-
-
-def _edition_takes(e, r: Recommendation) -> bool:
-    if "recommendations" not in e.contents:
-        return False
-    if e.recommendations == "all":
-        return True
-    if e.recommendations == "audience":
-        return e.audience in r.audiences
-    if isinstance(e.recommendations, tuple):
-        return r.id in e.recommendations
-    return False

@@ -24,7 +24,7 @@ from pypdf.generic import (
 )
 
 from . import patches
-from .postpass import page_label
+from .postpass import label_pages, page_label
 
 EXTERNAL_ANCHOR = "pressroom-anchor:"
 """Scheme of a link from one part to an anchor in another (see pressroom.pdf.parts.link_outside)."""
@@ -195,11 +195,7 @@ def join(pieces: list[Piece], first_body: int | None, info: dict[str, str],
     _named_destinations(writer, pages, sources)
     _outlines(writer, pages, new_pages, sources)
     _folios(writer, plan, new_pages, body_start)
-    if body_start:
-        writer.set_page_label(0, body_start - 1, style="/r", start=1)
-        writer.set_page_label(body_start, len(new_pages) - 1, style="/D", start=1)
-    else:
-        writer.set_page_label(0, len(new_pages) - 1, style="/D", start=1)
+    label_pages(writer, body_start)
     metadata = {k: str(v) for k, v in (first_reader.metadata or {}).items()}
     metadata.update(info)
     writer.add_metadata(metadata)

@@ -8,7 +8,6 @@ import hashlib
 import logging
 import os
 import shutil
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -343,21 +342,3 @@ def scratch_dir(out_dir: Path) -> Path:
     d = out_dir / ".cache"
     d.mkdir(parents=True, exist_ok=True)
     return d
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old one or the new one, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

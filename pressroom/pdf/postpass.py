@@ -17,12 +17,7 @@ def add_page_labels(data: bytes, first_body_page: int | None, extra_info: dict |
     tree, /Lang, /MarkInfo, XMP metadata and outlines are carried over as they are."""
     writer = PdfWriter(clone_from=PdfReader(BytesIO(data)))
     fix_identifier(writer)
-    count = len(writer.pages)
-    if first_body_page and 0 < first_body_page < count:
-        writer.set_page_label(0, first_body_page - 1, style="/r", start=1)
-        writer.set_page_label(first_body_page, count - 1, style="/D", start=1)
-    else:
-        writer.set_page_label(0, count - 1, style="/D", start=1)
+    label_pages(writer, first_body_page)
     if extra_info:
         info = patches.info_dictionary(writer)
         if info is not None:
@@ -31,6 +26,17 @@ def add_page_labels(data: bytes, first_body_page: int | None, extra_info: dict |
     out = BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def label_pages(writer: PdfWriter, first_body_page: int | None) -> None:
+    """Page labels i, ii, ... before the first body page, then 1, 2, ...; or 1, 2, ... throughout
+    (the numbers the CSS counters print, see page_label)."""
+    count = len(writer.pages)
+    if first_body_page and 0 < first_body_page < count:
+        writer.set_page_label(0, first_body_page - 1, style="/r", start=1)
+        writer.set_page_label(first_body_page, count - 1, style="/D", start=1)
+    else:
+        writer.set_page_label(0, count - 1, style="/D", start=1)
 
 
 def fix_identifier(writer: PdfWriter) -> None:
