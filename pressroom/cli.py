@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from .errors import BuildError
+from .load.translations import sign_off
+from .pdf.layout import PANGO_HELP, pango_available, release_fonts
 
 log = logging.getLogger("pressroom")
 PROJECT = Path(__file__).resolve().parent.parent
@@ -79,7 +81,6 @@ def run() -> NoReturn:
     argv = _with_command(sys.argv[1:])
     code = main(argv)
     if argv[0] == "build":
-        from .pdf.layout import release_fonts
         release_fonts()
         logging.shutdown()
         sys.stdout.flush()
@@ -124,7 +125,6 @@ def _console(args):
 def cmd_build(args) -> int:
     """Build every edition (or one) into the output folder."""
     from .build.pipeline import BuildOptions, build
-    from .pdf.layout import PANGO_HELP, pango_available
     if not pango_available():
         print(PANGO_HELP, file=sys.stderr)
         return 1
@@ -237,7 +237,6 @@ def cmd_check(args) -> int:
 
 def cmd_sign_off(args) -> int:
     """Record the current English source hash in each named translation."""
-    from .load.translations import sign_off
     for f in args.files:
         digest = sign_off(args.manuscript, f)
         if not args.quiet:

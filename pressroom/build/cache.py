@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import json
@@ -10,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .. import __version__
+from ..files import atomic_write
 from ..model import Edition, Manuscript
 
 # Everything a rendered edition depends on besides its own sources.
@@ -75,7 +77,6 @@ def _module_path(package: Path, name: str) -> Path | None:
 
 def _imported(name: str, path: Path) -> list[str]:
     """The pressroom modules a module imports (absolute names)."""
-    import ast
     tree = ast.parse(path.read_bytes(), str(path))
     is_package = path.name == "__init__.py"
     here = name.split(".") if is_package else name.split(".")[:-1]
@@ -157,7 +158,6 @@ class OutputCache:
 
     def store(self, key: str, meta: dict, files: dict[str, bytes]) -> None:
         """Keep a rendered edition; a failure to cache is not a failure to build."""
-        from ..files import atomic_write
         folder = self.root / key
         try:
             for rel, data in files.items():
@@ -194,7 +194,6 @@ class PartCache:
 
     def store(self, unit) -> None:
         """Keep a laid-out unit and its parts; a failure to cache is not a failure to build."""
-        from ..files import atomic_write
         try:
             atomic_write(self.root / "units" / f"{unit.parts[0].unit}.pdf", unit.pdf)
             for part in unit.parts:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import BuildError, Problem, SourceLocation
+from ..load.editions import editions_to_build
+from ..load.lint import LINK_RE, code_mask
+from ..load.manuscript import load_manuscript
 
 
 def run_check(manuscript: Path, styles: Path) -> list[Problem]:
     """All problems (errors and warnings) of the manuscript, sorted by place."""
-    from ..load.manuscript import load_manuscript
     try:
         m = load_manuscript(manuscript, styles)
     except BuildError as exc:
@@ -19,8 +21,6 @@ def run_check(manuscript: Path, styles: Path) -> list[Problem]:
 
 def cross_reference_warnings(m) -> list[Problem]:
     """Recommendations no text refers to, and links to recommendations an edition leaves out."""
-    from ..load.editions import editions_to_build
-    from ..load.lint import LINK_RE, code_mask
     out: list[Problem] = []
     texts = m.texts[m.original_language]
 

@@ -307,9 +307,10 @@ def render_all(m: Manuscript, editions: list[Edition], out: Path, executor: Exec
                allow_overflow: bool = False, progress=None) -> list[EditionResult]:
     """Plan, then run the graph: every edition that changed is made, unchanged ones come from the
     cache without anything being laid out. Results in the order of `editions`."""
-    patches.install()  # before any worker is forked: they share them
     cache = OutputCache(out)
     plan = plan_build(m, editions, cache if use_cache else None)
+    if plan.reports or plan.briefs_now:
+        patches.install()  # before any worker is forked, so that they share them; never for an unchanged build
     if progress:
         progress(None, "plan", len(editions))
     graph = BuildGraph(m, editions, plan, out, cache, PartCache(out) if use_cache else None, use_cache,

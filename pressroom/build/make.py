@@ -4,12 +4,25 @@ edition; and the results they give (files held in memory until the whole build h
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
-from ..errors import BuildError, Problem, SourceLocation
+from ..errors import BuildError, Problem, SourceLocation, display_path
 from ..model import Edition, Manuscript, RenderedHTML
+from ..pdf.layout import (
+    configure_fontconfig,
+    layout,
+    pango_available,
+    scratch_dir,
+    shared_stylesheets,
+    warm_up,
+    write_pdf,
+)
+from .cache import parts_common_key
 
 
 @dataclass(frozen=True)
@@ -58,7 +71,6 @@ def build_report_pdf(m: Manuscript, edition: Edition, cache: Path) -> EditionRes
     """Render the full report here, part after part, without the part cache (see ReportJob for the
     build's way: parts in parallel, cached)."""
     from ..pdf.parts import layout_unit
-    from .cache import parts_common_key
     t0 = time.perf_counter()
     job = ReportJob(m, edition, parts_common_key(m), None, cache)
     while units := job.units():
@@ -235,7 +247,6 @@ class ReportJob:
 def build_brief_pdf(m: Manuscript, edition: Edition, report_pages: dict, cache: Path,
                     allow_overflow: bool) -> EditionResult:
     """Render one brief, citing the report's printed pages, and hold it to its page budget."""
-    from ..pdf.layout import layout, write_pdf
     from ..pdf.postpass import add_page_labels
     from ..render.html import outline_titles, render_page
     t0 = time.perf_counter()
@@ -272,9 +283,6 @@ def ensure_accessible(data: bytes, source: str) -> None:
 
 def locate_refusals(problems, edition: Edition, m: Manuscript | None = None) -> list[Problem]:
     """Point a refused URL at the Markdown (or stylesheet) line that asked for it, when one did."""
-    import os
-    import re
-    from urllib.parse import unquote, urlparse
     out = []
     for p in problems:
         found = re.search(r"refused to load '([^']+)'", p.message)
@@ -332,7 +340,6 @@ def _entry(edition: Edition, fmt: str, rel: str, data: bytes, pages: int | None)
 
 
 def _source(m: Manuscript, edition: Edition) -> str:
-    from ..errors import display_path
     return f"{display_path(m.root / 'editions.yml')}:{edition.spec.line or 1} (edition '{edition.id}')"
 
 
@@ -356,14 +363,12 @@ def assemble_task(job: "ReportJob") -> EditionResult:
 
 
 def _scratch(out: Path) -> Path:
-    from ..pdf.layout import scratch_dir
     return scratch_dir(out)
 
 
 def _prepare_renderer(out: Path, m: Manuscript, editions: list[Edition]) -> None:
     """Point fontconfig at the project's fonts, warm WeasyPrint up and parse the first edition's
     stylesheet once, before forking workers (the rest: _prepare_rest)."""
-    from ..pdf.layout import configure_fontconfig, pango_available, warm_up
     if pango_available():
         configure_fontconfig(_scratch(out))
         languages = tuple(dict.fromkeys(e.language for e in editions))
@@ -373,12 +378,11 @@ def _prepare_renderer(out: Path, m: Manuscript, editions: list[Edition]) -> None
 def _prepare_rest(m: Manuscript, editions: list[Edition]) -> None:
     """What later tasks share but the first parts do not need: the other stylesheets (the briefs'),
     the join's folio font and accessibility check."""
-    from ..pdf.join import warm_up
-    from ..pdf.layout import pango_available, shared_stylesheets
+    from ..pdf.join import warm_up as warm_up_join  # loads pypdf: only when something is to be joined
     if pango_available():
         for sheet in dict.fromkeys(e.spec.stylesheet for e in editions[1:]):
             shared_stylesheets((m.styles / sheet,), [m.root, m.styles])
-    warm_up()
+    warm_up_join()
 
 
 def _meta_of(r: EditionResult) -> dict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -9,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import BuildError, Problem, SourceLocation
+from ..errors import BuildError, Problem, SourceLocation, suggest
 from ..load.editions import editions_to_build
 from ..load.manuscript import load_manuscript
 from ..model import Manuscript
@@ -100,7 +101,6 @@ class BuildResult:
 def pinned_timestamps(date: str):
     """Font subsetting stamps fonts with the current time unless SOURCE_DATE_EPOCH is set:
     pin it to the publication date while rendering, so that the same sources give the same bytes."""
-    import datetime as dt
     import os
     if os.environ.get("SOURCE_DATE_EPOCH"):
         yield
@@ -165,7 +165,6 @@ def manifest_entries(opts: BuildOptions, outputs: list[Output]) -> list[dict]:
 def check_request(m: Manuscript, opts: BuildOptions) -> None:
     """`--edition` must name a declared edition, `--language` a declared language, and one the
     chosen edition is made in."""
-    from ..errors import suggest
     known = [e.id for e in m.editions]
     if opts.edition and opts.edition not in known:
         raise BuildError([Problem(SourceLocation("--edition"), f"unknown edition '{opts.edition}'"

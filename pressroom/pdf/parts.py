@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import BuildError, Problem, SourceLocation
 from ..render.html import PAGE_PLACEHOLDER, roman
+from .layout import layout, write_pdf
 
 PART_MARK = re.compile(r"<!--pressroom:part ([^ >]+)( front)?-->\n?")
 FIRST_PART = "cover"
@@ -153,7 +154,6 @@ def part_key(common: str, head: str, part: Part) -> str:
 def layout_unit(parts: ReportParts, chosen: list[Part], keys: dict[str, str], root: Path,
                 stylesheets: tuple[Path, ...], allowed: list[Path], source: str, cache_dir: Path) -> Unit:
     """Lay out consecutive parts in one document and write its PDF."""
-    from .layout import layout, write_pdf
     html = parts.document(chosen)
     laid = layout(html, root, stylesheets, allowed, source, cache_dir)
     starts = []
