@@ -30,7 +30,8 @@ def test_output_cache_round_trip(tmp_path):
     cache.store(KEY, meta, files)
     assert (tmp_path / ".cache" / "editions" / KEY / "files" / "en" / "report.pdf").read_bytes() == b"%PDF-1.7 report"
     loaded_meta, loaded_files = cache.load(KEY)
-    assert loaded_meta == {**meta, "files": ["en/report.pdf", "en/report.html"]}
+    digests = {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
+    assert loaded_meta == {**meta, "files": ["en/report.pdf", "en/report.html"], "digests": digests}
     assert loaded_files == files
     # a new cache object on the same folder finds it too
     assert OutputCache(tmp_path).load(KEY) == (loaded_meta, files)
@@ -47,14 +48,14 @@ def test_output_cache_misses_an_unknown_key(tmp_path):
 def test_output_cache_entry_with_no_files(tmp_path):
     cache = OutputCache(tmp_path)
     cache.store(KEY, {"pages": 0}, {})
-    assert cache.load(KEY) == ({"pages": 0, "files": []}, {})
+    assert cache.load(KEY) == ({"pages": 0, "files": [], "digests": {}}, {})
 
 
 def test_storing_again_under_a_key_replaces_the_list_of_files(tmp_path):
     cache = OutputCache(tmp_path)
     cache.store(KEY, {"pages": 1}, {"en/a.pdf": b"a", "en/b.pdf": b"b"})
     cache.store(KEY, {"pages": 2}, {"en/a.pdf": b"A"})
-    assert cache.load(KEY) == ({"pages": 2, "files": ["en/a.pdf"]}, {"en/a.pdf": b"A"})
+    assert cache.load(KEY) == ({"pages": 2, "files": ["en/a.pdf"], "digests": {"en/a.pdf": hashlib.sha256(b"A").hexdigest()}}, {"en/a.pdf": b"A"})
 
 
 @pytest.mark.parametrize("damage", ["not json", "truncated json", "no files list", "file missing"])

@@ -206,3 +206,12 @@ def test_a_language_not_loaded_is_not_built():
 def test_editions_to_build_selects_as_select_edition_does(mini):
     for e in editions_to_build(mini):
         assert e == select_edition(mini, e.spec, e.language)
+
+
+# `--edition` naming a brief brings its report in the brief's languages only (README: "build one
+# edition (and the report whose page numbers it cites)").
+def test_only_a_brief_brings_its_report_in_the_brief_s_languages_only():
+    m = load_manuscript(FIXTURES / "mini", ROOT / "styles")
+    # press is declared in English only: the French report cites nothing for it
+    assert [e.id for e in editions_to_build(m, only="press")] == ["report", "press"]
+    assert editions_to_build(m, only="press", languages=("fr",)) == []

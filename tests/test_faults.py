@@ -60,7 +60,7 @@ def test_a_full_disk_gives_a_clear_message(tmp_path, capsys, monkeypatch):
 
     def full(path, data):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-    monkeypatch.setattr(output, "_fsync_write", full)
+    monkeypatch.setattr(output, "atomic_write", full)
     monkeypatch.chdir(tmp_path)
     code = run_cli("build", "--manuscript", FIXTURES / "mini", "--out", "dist", "--quiet", "--language", "en")
     err = capsys.readouterr().err

@@ -152,9 +152,11 @@ class OutputCache:
         try:
             meta = json.loads(meta_path.read_text())
             files = {rel: (folder / "files" / rel).read_bytes() for rel in meta["files"]}
-        except (OSError, ValueError, KeyError):
+            digests = meta["digests"]
+            intact = all(hashlib.sha256(data).hexdigest() == digests[rel] for rel, data in files.items())
+        except (OSError, ValueError, KeyError, TypeError):  # damaged or not an entry: a miss
             return None
-        return meta, files
+        return (meta, files) if intact else None
 
     def store(self, key: str, meta: dict, files: dict[str, bytes]) -> None:
         """Keep a rendered edition; a failure to cache is not a failure to build."""
@@ -162,7 +164,8 @@ class OutputCache:
         try:
             for rel, data in files.items():
                 atomic_write(folder / "files" / rel, data)
-            atomic_write(folder / "result.json", json.dumps({**meta, "files": list(files)}).encode())
+            digests = {rel: hashlib.sha256(data).hexdigest() for rel, data in files.items()}
+            atomic_write(folder / "result.json", json.dumps({**meta, "files": list(files), "digests": digests}).encode())
         except OSError:
             pass
 
@@ -186,7 +189,7 @@ class PartCache:
         try:
             part = LaidPart.from_meta(json.loads((self.root / f"{key}.json").read_text()))
             data = (self.root / "units" / f"{part.unit}.pdf").read_bytes()
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):  # damaged or not an entry: a miss
             return None
         if hashlib.sha256(data).hexdigest() != part.unit:
             return None

@@ -84,7 +84,10 @@ class Plan:
 def _lookup(m: Manuscript, e: Edition, cache: OutputCache | None, pages: dict | None) -> tuple[str, EditionResult | None]:
     key = edition_key(m, e, pages)
     hit = cache.load(key) if cache is not None else None
-    return key, (_from_cache(e, *hit) if hit is not None else None)
+    try:
+        return key, (_from_cache(e, *hit) if hit is not None else None)
+    except (KeyError, TypeError, ValueError):  # an entry without what a result needs: made again
+        return key, None
 
 
 def plan_build(m: Manuscript, editions: list[Edition], cache: OutputCache | None) -> Plan:

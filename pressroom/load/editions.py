@@ -66,11 +66,14 @@ def editions_to_build(manuscript: Manuscript, only: str | None = None,
                       languages: tuple[str, ...] | None = None) -> list[Edition]:
     """Every (edition, language) pair to build, the full reports first (briefs cite their pages)."""
     specs = [e for e in manuscript.editions if only is None or e.id == only]
+    cited: dict[str, tuple[str, ...]] = {}  # a brief alone brings its report, in the brief's languages only
     if only is not None and specs and specs[0].kind == "brief":
+        cited = {e.id: specs[0].languages for e in manuscript.editions if e.kind == "report"}
         specs = [e for e in manuscript.editions if e.kind == "report"] + specs
     out = []
     for spec in sorted(specs, key=lambda e: e.kind != "report"):
         for lang in spec.languages:
-            if (languages is None or lang in languages) and lang in manuscript.texts:
+            if (languages is None or lang in languages) and lang in manuscript.texts \
+                    and lang in cited.get(spec.id, (lang,)):
                 out.append(select_edition(manuscript, spec, lang))
     return out

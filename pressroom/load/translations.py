@@ -122,7 +122,13 @@ def sign_off(root: Path, translated: Path) -> str:
     """Record in a translation's front matter the hash of its current English source."""
     translated = translated.resolve()
     root = root.resolve()
-    rel_parts = translated.relative_to(root).parts
+    if not translated.is_file():
+        raise BuildError.at(translated, None, "file not found (expected a translated file under manuscript/<lang>/)")
+    try:
+        rel_parts = translated.relative_to(root).parts
+    except ValueError:
+        raise BuildError.at(translated, None, f"not in the manuscript (expected a translated file under "
+                                              f"{root}/<lang>/)") from None
     if len(rel_parts) < 2 or rel_parts[0] in {d for d, _ in SECTION_DIRS} | {"recommendations"}:
         raise BuildError.at(translated, None, "not a translation (expected a file under manuscript/<lang>/)")
     source = root.joinpath(*rel_parts[1:])
@@ -130,9 +136,15 @@ def sign_off(root: Path, translated: Path) -> str:
         raise BuildError.at(translated, None, f"no English source at {source} to sign off against")
     digest = sha256_text(read_text(source))
     text = read_text(translated)
-    if re.search(r"^source_sha256:.*$", text, flags=re.M):
-        text = re.sub(r"^source_sha256:.*$", f"source_sha256: {digest}", text, count=1, flags=re.M)
+    if not text.startswith("---\n") or "\n---" not in text[3:]:
+        raise BuildError.at(translated, 1, "no front matter to record the English source's hash in (expected "
+                                           "a translated chapter or recommendation starting with ---)")
+    end = text.index("\n---", 3) + 1  # the hash is recorded in the front matter, never in the body
+    front, body = text[:end], text[end:]
+    if re.search(r"^source_sha256:.*$", front, flags=re.M):
+        front = re.sub(r"^source_sha256:.*$", f"source_sha256: {digest}", front, count=1, flags=re.M)
     else:
-        text = text.replace("---\n", f"---\nsource_sha256: {digest}\n", 1)
+        front = front.replace("---\n", f"---\nsource_sha256: {digest}\n", 1)
+    text = front + body
     translated.write_text(text, encoding="utf-8")
     return digest
