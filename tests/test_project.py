@@ -150,3 +150,15 @@ def test_shorten_keeps_short_messages_and_cuts_long_runs():
     assert "characters left out" in cut
     many = " ".join(["word"] * 5000)
     assert len(shorten(many)) <= LONGEST_MESSAGE
+
+
+def test_the_search_stops_at_a_project_without_a_project_file(tmp_path, monkeypatch):
+    (tmp_path / "pressroom.yml").write_text("out: far-away\n")
+    inner = tmp_path / "copies" / "book"
+    (inner / "manuscript").mkdir(parents=True)
+    (inner / "manuscript" / "publication.yml").write_text("title: T\nlanguage: en\n")
+    assert find_project_file(inner / "manuscript") is None  # not the outer project's settings
+    assert find_project_file(inner) is None
+    assert find_project_file(tmp_path / "copies") == tmp_path / "pressroom.yml"
+    (tmp_path / "repo" / ".git").mkdir(parents=True)
+    assert find_project_file(tmp_path / "repo") is None

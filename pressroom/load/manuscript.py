@@ -144,7 +144,9 @@ def load_recommendations(root: Path, publication: Publication, p: Problems) -> t
 def load_manuscript(root: Path, styles: Path, languages: tuple[str, ...] | None = None) -> Manuscript:
     """Read and validate the whole manuscript; raise one BuildError with every problem."""
     if not root.is_dir():
-        raise BuildError.at(root, None, "manuscript folder not found (expected a folder with publication.yml)")
+        raise BuildError.at(root, None, "manuscript folder not found (expected a folder with publication.yml: "
+                                        "give it with --manuscript or in pressroom.yml, or make a new book with "
+                                        "pressroom new DIR)")
     p = Problems()
     publication = config.load_publication(root / "publication.yml")
     editions = ()

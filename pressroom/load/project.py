@@ -28,7 +28,12 @@ THEME_FILES = ("base.css", "print.css", "brief.css", "screen.css", "templates/re
 
 def default_theme() -> Path:
     """The theme shipped with pressroom: the repository's `styles/` folder, installed as the package
-    data `pressroom.theme` (pyproject.toml maps one to the other)."""
+    data `pressroom.theme` (pyproject.toml maps one to the other) and found with importlib.resources.
+    Code run from a source tree that is not installed (a copy with `styles/` beside `pressroom/`, on
+    PYTHONPATH) takes the `styles/` beside it."""
+    beside = Path(__file__).resolve().parents[2] / "styles"
+    if (beside / "__init__.py").is_file() and (beside / "print.css").is_file():
+        return beside
     return Path(str(importlib.resources.files("pressroom.theme")))
 
 
@@ -47,12 +52,18 @@ class Project:
 
 
 def find_project_file(start: Path | None = None) -> Path | None:
-    """`pressroom.yml` in `start` (the working folder) or the nearest folder above it."""
+    """`pressroom.yml` in `start` (the working folder) or the nearest folder above it.
+
+    The search stops, without a project file, at a folder that is a project by the old convention
+    (a `manuscript/publication.yml` and no `pressroom.yml`) or the top of a git repository, so that
+    a book inside another project's folder is not built with that project's settings."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         candidate = folder / PROJECT_FILE
         if candidate.is_file():
             return candidate
+        if (folder / "manuscript" / "publication.yml").is_file() or (folder / ".git").exists():
+            return None
     return None
 
 

@@ -119,9 +119,17 @@ def web_url_problems(source, html: str) -> list[Problem]:
 
 
 def web_url_check(edition: Edition) -> list[Problem]:
-    """What making the edition's web page would refuse (for `check`, which renders nothing else)."""
+    """What making the edition's web page would refuse, for `check`: only the sources that can hold
+    such a URL (LOADS_URL_RE) are rendered, so that checking stays fast."""
+    from dataclasses import replace
+
+    from .urls import LOADS_URL_RE
+    sections = tuple(s for s in edition.sections if LOADS_URL_RE.search(s.body))
+    recs = tuple(r for r in edition.recommendations if LOADS_URL_RE.search(r.body))
+    if not sections and not recs:
+        return []
     try:
-        render_fragments(edition, "web", lambda name: "data:,")
+        render_fragments(replace(edition, sections=sections, recommendations=recs), "web", lambda name: "data:,")
     except BuildError as exc:
         return list(exc.problems)
     return []

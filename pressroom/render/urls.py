@@ -20,6 +20,11 @@ LOADED = {
     "body": ("background",), "table": ("background",), "td": ("background",), "th": ("background",),
 }
 """Per element, the attributes whose URLs a browser loads (or, for `<base>`, that move every other)."""
+LOADS_URL_RE = re.compile(r"<[A-Za-z][^>]*\b(?:src|srcset|poster|data|href|background|style|srcdoc)\s*=|<style|"
+                          r"url\(|!\[[^\]]*\]\s*\[", re.I)
+"""What a source needs to hold for its web HTML to load a URL: raw HTML with a URL attribute, CSS, or
+a Markdown image by reference (`![alt][ref]`; the linter checks inline images `![alt](src)`).
+Sources without any are not rendered by `check` (web_url_check)."""
 CSS_URL_RE = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)|@import\s+(['"])(.*?)\3""", re.I | re.S)
 
 
