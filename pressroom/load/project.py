@@ -83,14 +83,17 @@ def load_project(file: Path | None, manuscript: Path | None = None, out: Path | 
     Unknown keys and values that are not paths are located errors, like the rest of the settings."""
     values: dict[str, Path] = {}
     if file is not None:
-        values = _read(file)
+        given = {k for k, v in (("manuscript", manuscript), ("out", out), ("theme", theme)) if v is not None}
+        values = _read(file, given)
     manuscript = manuscript or values.get("manuscript") or Path("manuscript")
     out = out or values.get("out") or Path("dist")
     theme = theme or values.get("theme") or default_theme()
     return Project(file, manuscript, out, theme)
 
 
-def _read(file: Path) -> dict[str, Path]:
+def _read(file: Path, given: set[str] = frozenset()) -> dict[str, Path]:
+    """The settings of a project file; the folders of those in `given` (set by flags) are not
+    checked, as they are not used."""
     data = load_yaml_file(file)
     if data is None:
         return {}
@@ -111,6 +114,8 @@ def _read(file: Path) -> dict[str, Path]:
                                              f"expected {PROJECT_KEYS[key]}, relative to {file.name})")
             continue
         folder = _shown(base / value.strip())
+        if key in given:
+            continue
         if key == "theme":
             problem = theme_problem(folder)
             if problem:
