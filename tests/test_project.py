@@ -162,3 +162,19 @@ def test_the_search_stops_at_a_project_without_a_project_file(tmp_path, monkeypa
     assert find_project_file(tmp_path / "copies") == tmp_path / "pressroom.yml"
     (tmp_path / "repo" / ".git").mkdir(parents=True)
     assert find_project_file(tmp_path / "repo") is None
+
+
+def test_a_stylesheet_the_theme_does_not_have_is_located(mini_copy, tmp_path, capsys):
+    editions = mini_copy / "editions.yml"
+    editions.write_text(editions.read_text().replace("  - id: press\n", "  - id: press\n    stylesheet: custom.css\n"))
+    assert run_cli("--manuscript", mini_copy, "--out", tmp_path / "dist", "--quiet", "--edition", "press") == 1
+    err = capsys.readouterr().err
+    assert "editions.yml:10: edition 'press' uses the stylesheet 'custom.css', which the theme (styles) does " \
+           "not have" in err
+    assert "internal error" not in err
+    # A theme of the project's own that has it is used when given with --theme.
+    theme = tmp_path / "theme"
+    shutil.copytree(default_theme(), theme, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+    (theme / "custom.css").write_text((theme / "brief.css").read_text())
+    assert run_cli("--manuscript", mini_copy, "--out", tmp_path / "dist", "--quiet", "--edition", "press",
+                   "--language", "en", "--theme", theme) == 0
