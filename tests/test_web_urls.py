@@ -25,21 +25,32 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_check_and_build_refuse_what_a_browser_would_load_from_elsewhere(case, mini_copy, tmp_path, capsys):
-    html, url, where = CASES[case]
-    chapter = mini_copy / "chapters" / "01-first.md"
+def add(chapter, html: str) -> int:
+    """Append raw HTML to a chapter; the line it is on."""
     lines = chapter.read_text().split("\n")
     chapter.write_text("\n".join(lines + ["", html, ""]))
-    line = len(lines) + 2
-    expected = f"chapters/01-first.md:{line}: error: refused to load '{url}' ({where} in the web edition"
+    return len(lines) + 2
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_check_refuses_what_a_browser_would_load_from_elsewhere(case, mini_copy, capsys):
+    html, url, where = CASES[case]
+    line = add(mini_copy / "chapters" / "01-first.md", html)
     assert run_cli("check", "--manuscript", mini_copy) == 1
-    assert expected in capsys.readouterr().out
+    assert f"chapters/01-first.md:{line}: error: refused to load '{url}' ({where} in the web edition" \
+        in capsys.readouterr().out
+
+
+def test_the_build_refuses_them_at_the_same_lines(mini_copy, tmp_path, capsys):
+    chapter = mini_copy / "chapters" / "01-first.md"
+    lines = {case: add(chapter, CASES[case][0]) for case in ("srcset", "iframe", "poster")}
     out = tmp_path / "dist"
     assert run_cli("--manuscript", mini_copy, "--out", out, "--quiet", "--language", "en") == 1
-    # The build refuses it at the same line (for a style, the PDF's fetcher already does).
-    assert f"chapters/01-first.md:{line}: refused to load '{url}'" in capsys.readouterr().err
-    assert not out.exists() or not (out / "en" / "report.html").exists()
+    err = capsys.readouterr().err
+    for case, line in lines.items():
+        _, url, where = CASES[case]
+        assert f"chapters/01-first.md:{line}: refused to load '{url}' ({where} in the web edition" in err
+    assert not (out / "en" / "report.html").exists()
 
 
 def test_what_stays_inside_the_project_is_allowed():
