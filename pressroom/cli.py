@@ -10,19 +10,24 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
-from .errors import BuildError
+from . import __version__
+from .errors import BuildError, shorten
+from .load.project import find_project_file, load_project, theme_problem
+from .load.scaffold import new_book
 from .load.translations import sign_off
-from .pdf.layout import PANGO_HELP, pango_available, release_fonts
+from .pdf import layout as pdf_layout
 
 log = logging.getLogger("pressroom")
-PROJECT = Path(__file__).resolve().parent.parent
-
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--manuscript", type=Path, default=Path("manuscript"), metavar="DIR",
-                   help="manuscript folder (default: manuscript/)")
-    p.add_argument("--out", type=Path, default=Path("dist"), metavar="DIR", help="output folder (default: dist/)")
-    p.add_argument("--styles", type=Path, default=PROJECT / "styles", metavar="DIR", help=argparse.SUPPRESS)
+    # No defaults here: a flag left out is taken from pressroom.yml, else from the defaults
+    # (pressroom.load.project).
+    p.add_argument("--manuscript", type=Path, metavar="DIR",
+                   help="manuscript folder (default: from pressroom.yml, else manuscript/)")
+    p.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: from pressroom.yml, else dist/)")
+    p.add_argument("--theme", "--styles", dest="styles", type=Path, metavar="DIR",
+                   help="folder with the stylesheets and templates/ (default: from pressroom.yml, "
+                        "else the theme that comes with pressroom)")
     p.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     p.add_argument("--quiet", action="store_true", help="print errors only")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
@@ -31,7 +36,12 @@ def _common(p: argparse.ArgumentParser) -> None:
 def parser(command: str | None = None) -> argparse.ArgumentParser:
     """The argument parser (the options of `distribute` are only loaded for that command or for
     help, not to start a build)."""
-    ap = argparse.ArgumentParser(prog="build.py", description="Build the W2I report, its briefs and copies.")
+    ap = argparse.ArgumentParser(prog="pressroom", description="Build a publication (PDF and web editions, "
+                                 "briefs and personalised copies) from a Markdown manuscript.",
+                                 epilog="Settings come from pressroom.yml in this folder or the nearest one above "
+                                        "it. Exit codes: 0 done, 1 problems with the input (each printed as "
+                                        "path:line: message), 2 usage errors.")
+    ap.add_argument("--version", action="version", version=f"pressroom {__version__}")
     sub = ap.add_subparsers(dest="command")
     b = sub.add_parser("build", help="build every edition (the default)")
     _common(b)
@@ -56,6 +66,14 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     pv = sub.add_parser("preview", help="serve the web edition with live reload; PDFs rebuilt in the background")
     _common(pv)
     pv.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0 picks a free one)")
+    n = sub.add_parser("new", help="make a new book (a project file, a publication and a chapter) that builds at once")
+    n.add_argument("folder", type=Path, metavar="DIR", help="folder to create (or an empty one)")
+    n.add_argument("--title", help="the book's title (default: from the folder's name)")
+    n.add_argument("--language", default="en", metavar="LANG", help="two-letter language code (default: en)")
+    n.add_argument("--theme", action="store_true",
+                   help="also copy the default theme into DIR/theme, to change it (pressroom.yml then uses it)")
+    n.add_argument("--quiet", action="store_true", help="print errors only")
+    n.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     d = sub.add_parser("distribute", help="make personalised copies for recipients and (with --send) e-mail them")
     _common(d)
     if command in (None, "distribute", "-h", "--help"):
@@ -64,7 +82,9 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     return ap
 
 
-COMMAND_WORDS = {"build", "list", "check", "sign-off", "distribute", "preview", "-h", "--help"}
+COMMAND_WORDS = {"build", "list", "check", "sign-off", "distribute", "preview", "new", "-h", "--help", "--version"}
+PROJECT_COMMANDS = {"build", "list", "check", "sign-off", "distribute", "preview"}
+"""The commands that work on a project (pressroom.yml, or the flags)."""
 
 
 def _with_command(argv: list[str]) -> list[str]:
@@ -81,7 +101,7 @@ def run() -> NoReturn:
     argv = _with_command(sys.argv[1:])
     code = main(argv)
     if argv[0] == "build":
-        release_fonts()
+        pdf_layout.release_fonts()
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -96,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.debug else (logging.ERROR if args.quiet else logging.WARNING),
                         format="%(levelname)s %(name)s: %(message)s")
     try:
+        if args.command in PROJECT_COMMANDS:
+            _resolve_project(args)
         return COMMANDS[args.command](args)
     except BuildError as exc:
         if args.debug:
@@ -112,9 +134,18 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug, not bad input: say so briefly unless --debug
         if args.debug:
             raise
-        print(f"internal error: {type(exc).__name__}: {exc} (run again with --debug for a traceback)",
-              file=sys.stderr)
-        return 3
+        print(shorten(f"internal error: {type(exc).__name__}: {exc}") + " (a bug in pressroom: run again with "
+              "--debug for a traceback, and report it)", file=sys.stderr)
+        return 1
+
+
+def _resolve_project(args) -> None:
+    """Fill in the folders the command line left out from pressroom.yml (found in the working folder
+    or above it), else from the defaults."""
+    if args.styles is not None and theme_problem(args.styles):
+        raise BuildError.at("--theme", None, f"theme '{args.styles}' {theme_problem(args.styles)}")
+    project = load_project(find_project_file(), args.manuscript, args.out, args.styles)
+    args.manuscript, args.out, args.styles = project.manuscript, project.out, project.theme
 
 
 def _console(args):
@@ -125,8 +156,8 @@ def _console(args):
 def cmd_build(args) -> int:
     """Build every edition (or one) into the output folder."""
     from .build.pipeline import BuildOptions, build
-    if not pango_available():
-        print(PANGO_HELP, file=sys.stderr)
+    if not pdf_layout.pango_available():
+        print(pdf_layout.PANGO_HELP, file=sys.stderr)
         return 1
     console = _console(args)
     opts = BuildOptions(manuscript=args.manuscript, out=args.out, styles=args.styles, edition=args.edition,
@@ -257,5 +288,14 @@ def cmd_preview(args) -> int:
     return 0
 
 
-COMMANDS = {"preview": cmd_preview, "build": cmd_build, "list": cmd_list, "check": cmd_check, "sign-off": cmd_sign_off,
+def cmd_new(args) -> int:
+    """Make a new book that builds at once (see pressroom.load.scaffold)."""
+    made = new_book(args.folder, title=args.title, language=args.language, theme=args.theme)
+    if not args.quiet:
+        print(f"Made a new book in {args.folder}/: " + ", ".join(str(p) for p in made))
+        print(f"Build it with:  cd {args.folder} && pressroom    (outputs in {args.folder}/dist/)")
+    return 0
+
+
+COMMANDS = {"new": cmd_new, "preview": cmd_preview, "build": cmd_build, "list": cmd_list, "check": cmd_check, "sign-off": cmd_sign_off,
             "distribute": cmd_distribute}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -35,9 +36,32 @@ def display_path(path: Path | str) -> str:
         return str(p)
 
 
+LONGEST_RUN = 160
+"""The most characters of one unbroken run of text (a URL, a data: URI, a word) a message shows."""
+LONGEST_MESSAGE = 1200
+"""The most characters a message shows in all."""
+_RUN_RE = re.compile(r"\S{%d,}" % (LONGEST_RUN + 1))
+
+
+def shorten(message: str) -> str:
+    """A message with the source values it quotes cut to a readable length: an unbroken run longer
+    than LONGEST_RUN keeps its start and end around `…(N characters)…`, and a message longer than
+    LONGEST_MESSAGE keeps its start and end the same way (a 6 MB data: URI is not printed whole)."""
+    def cut(m: re.Match) -> str:
+        run = m.group(0)
+        return f"{run[:100]}…({len(run) - 140} characters left out)…{run[-40:]}"
+    if len(message) <= LONGEST_RUN:
+        return message
+    message = _RUN_RE.sub(cut, message)
+    if len(message) > LONGEST_MESSAGE:
+        message = f"{message[:800]} …({len(message) - 1100} characters left out)… {message[-300:]}"
+    return message
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One thing wrong with the input."""
+    """One thing wrong with the input. Its message quotes no more than a few hundred characters of
+    any source value (see shorten): every message of pressroom goes through here."""
 
     location: SourceLocation
     """Where it is."""
@@ -45,6 +69,10 @@ class Problem:
     """What is wrong, and what was expected."""
     severity: str = "error"
     """'error' or 'warning'."""
+
+    def __post_init__(self) -> None:
+        if len(self.message) > LONGEST_RUN:
+            object.__setattr__(self, "message", shorten(self.message))
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}"

@@ -1,4 +1,4 @@
-"""`build.py check`: validation without rendering, `path:line: severity: message`, sorted."""
+"""`pressroom check`: validation without rendering, `path:line: severity: message`, sorted."""
 
 from __future__ import annotations
 

@@ -328,7 +328,7 @@ def test_editions_must_be_built_first(project, capsys):
     shutil.rmtree(project.root / "dist")
     assert project.run("--recipients", "valid.csv") == 1
     assert capsys.readouterr().err.splitlines() == [
-        "dist/manifest.json: no build found: run `python build.py` first to build the editions",
+        "dist/manifest.json: no build found: run `pressroom` first to build the editions",
         "build failed: 1 problem"]
 
 
@@ -341,11 +341,11 @@ def test_missing_or_stale_edition_files(project, capsys):
         f.write(b"\n% edited\n")
     assert project.run("--recipients", "valid.csv") == 1
     assert capsys.readouterr().err.splitlines() == [
-        "dist/fr/lawmakers.pdf: does not match dist/manifest.json (changed since the build): run `python build.py` "
+        "dist/fr/lawmakers.pdf: does not match dist/manifest.json (changed since the build): run `pressroom` "
         "again",
-        "dist/fr/report.pdf: file not found (needed by 1 recipient, line 4): run `python build.py` first",
+        "dist/fr/report.pdf: file not found (needed by 1 recipient, line 4): run `pressroom` first",
         "dist/manifest.json: edition 'press' in 'en' has not been built (needed by 1 recipient, line 6): run "
-        "`python build.py` first",
+        "`pressroom` first",
         "build failed: 3 problems",
     ]
 

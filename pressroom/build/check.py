@@ -1,4 +1,4 @@
-"""`build.py check`: every validation, without rendering."""
+"""`pressroom check`: every validation, without rendering."""
 
 from __future__ import annotations
 
@@ -16,7 +16,19 @@ def run_check(manuscript: Path, styles: Path) -> list[Problem]:
         m = load_manuscript(manuscript, styles)
     except BuildError as exc:
         return sorted(exc.problems)
-    return sorted(set(m.warnings) | set(cross_reference_warnings(m)))
+    return sorted(set(m.warnings) | set(cross_reference_warnings(m)) | set(web_url_problems(m)))
+
+
+def web_url_problems(m) -> list[Problem]:
+    """URLs the web editions may not load (`srcset`, `<iframe src>`...: pressroom.render.urls)."""
+    from ..load.editions import editions_to_build
+    from ..render.urls import LOADS_URL_RE
+    editions = [e for e in editions_to_build(m) if e.spec.web
+                and any(LOADS_URL_RE.search(s.body) for s in (*e.sections, *e.recommendations))]
+    if not editions:  # nothing to render (and the renderer's modules are not even imported)
+        return []
+    from ..render.html import web_url_check
+    return [p for e in editions for p in web_url_check(e)]
 
 
 def cross_reference_warnings(m) -> list[Problem]:

@@ -287,7 +287,7 @@ def locate_refusals(problems, edition: Edition, m: Manuscript | None = None) -> 
     for p in problems:
         found = re.search(r"refused to load '([^']+)'", p.message)
         if found:
-            url = found.group(1)
+            url = found.group(1).split("…(")[0]  # the start of a URL the message shortened (errors.shorten)
             needles = [url, url.replace("file://", "")]
             if url.startswith("file:") and m is not None:
                 path = unquote(urlparse(url).path)

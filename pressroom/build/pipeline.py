@@ -7,12 +7,13 @@ import json
 import logging
 import os
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BuildError, Problem, SourceLocation, suggest
 from ..load.editions import editions_to_build
 from ..load.manuscript import load_manuscript
+from ..load.project import default_theme
 from ..model import Manuscript
 from ..pdf.layout import font_files
 from .graph import render_all
@@ -21,8 +22,6 @@ from .output import commit, recover
 from .workers import LocalExecutor
 
 log = logging.getLogger(__name__)
-
-PROJECT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -33,8 +32,8 @@ class BuildOptions:
     """Manuscript folder."""
     out: Path
     """Output folder."""
-    styles: Path = PROJECT / "styles"
-    """Styles folder."""
+    styles: Path = field(default_factory=default_theme)
+    """The theme: stylesheets and templates/ (default: the one that comes with pressroom)."""
     edition: str | None = None
     """Build only this edition (and the report it cites)."""
     languages: tuple[str, ...] | None = None
@@ -77,12 +76,14 @@ def inclusion_report(results: list[EditionResult]) -> list[dict]:
     return out
 
 
-def commit_outputs(out: Path, outputs: list[Output], manifest: dict, inclusion: list[dict]) -> None:
-    """Write every output as one transaction (see pressroom.build.output), the manifest last."""
+def commit_outputs(out: Path, outputs: list[Output], manifest: dict, inclusion: list[dict],
+                   partial: bool = False) -> None:
+    """Write every output as one transaction (see pressroom.build.output), the manifest last, and
+    remove the outputs the build no longer makes (`partial`: only some editions or languages built)."""
     files = {o.rel: o.data for o in outputs}
     files["inclusion.json"] = (json.dumps(inclusion, indent=2, ensure_ascii=False) + "\n").encode()
     files["manifest.json"] = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
-    commit(out, files)
+    commit(out, files, partial)
 
 
 @dataclass(frozen=True)
@@ -124,11 +125,11 @@ def build(opts: BuildOptions, progress=None) -> BuildResult:
     with make_executor(opts) as executor, pinned_timestamps(manuscript.publication.date):
         results = render_all(manuscript, editions, opts.out, executor, opts.use_cache, opts.allow_overflow, progress)
     outputs = [o for r in results for o in r.outputs] + list(web_support_files(manuscript.styles, results))
-    manifest = {"outputs": manifest_entries(opts, outputs)}
+    manifest = {"outputs": manifest_entries(opts, outputs, manuscript)}
     warnings = tuple(manuscript.warnings) + tuple(w for r in results for w in r.warnings)
     if opts.strict and warnings:
         raise BuildError(warnings)
-    commit_outputs(opts.out, outputs, manifest, inclusion_report(results))
+    commit_outputs(opts.out, outputs, manifest, inclusion_report(results), bool(opts.edition or opts.languages))
     return BuildResult(tuple(results), manifest, warnings)
 
 
@@ -153,12 +154,12 @@ def make_executor(opts: BuildOptions):
     yield LocalExecutor(opts.jobs or os.cpu_count() or 1, opts.timeout)
 
 
-def manifest_entries(opts: BuildOptions, outputs: list[Output]) -> list[dict]:
+def manifest_entries(opts: BuildOptions, outputs: list[Output], m: Manuscript) -> list[dict]:
     """The manifest's entries: those of this build's outputs, and, for a partial build, those of
-    earlier outputs it did not touch that are still on disk."""
+    earlier outputs it did not touch that are still on disk and still made by an edition."""
     entries = [o.entry for o in outputs if o.entry]
     if opts.edition or opts.languages:
-        entries = _keep_previous_entries(opts.out, entries)
+        entries = _keep_previous_entries(opts.out, entries, m)
     return entries
 
 
@@ -182,14 +183,18 @@ def check_request(m: Manuscript, opts: BuildOptions) -> None:
         raise BuildError(problems)
 
 
-def _keep_previous_entries(out: Path, entries: list[dict]) -> list[dict]:
-    """A partial build keeps the manifest entries of outputs it did not touch, if still on disk."""
+def _keep_previous_entries(out: Path, entries: list[dict], m: Manuscript) -> list[dict]:
+    """A partial build keeps the manifest entries of outputs it did not touch, if still on disk and
+    still made by the manuscript's editions (the others are removed: pressroom.build.output)."""
     built = {e["path"] for e in entries}
+    made = {(s.id, lang, fmt) for s in m.editions for lang in s.languages
+            for fmt in (("pdf", "html") if s.web else ("pdf",))}
     try:
         previous = json.loads((out / "manifest.json").read_text())["outputs"]
     except (OSError, ValueError, KeyError):
         previous = []
     kept = [e for e in previous if e.get("path") not in built and (out / e.get("path", "")).is_file()
+            and (e.get("edition"), e.get("language"), e.get("format")) in made
             and sha256((out / e["path"]).read_bytes()) == e.get("sha256")]
     order = {(e["edition"], e["language"], e["format"]): i for i, e in enumerate(previous)}
     return sorted(kept + entries, key=lambda e: order.get((e["edition"], e["language"], e["format"]), 10**6))

@@ -1,4 +1,4 @@
-"""`build.py preview`: the web edition on 127.0.0.1 with live reload, PDFs rebuilt in the background."""
+"""`pressroom preview`: the web edition on 127.0.0.1 with live reload, PDFs rebuilt in the background."""
 
 from __future__ import annotations
 

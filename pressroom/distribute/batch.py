@@ -154,16 +154,16 @@ def load_batch(opts: Options) -> Batch:
         needed = f"needed by {n} recipient{'s' if n != 1 else ''}, line{'s' if n != 1 else ''} {lines}"
         if entry is None:
             p.error(manifest_path, None, f"edition '{edition_id}' in '{language}' has not been built ({needed}): "
-                                         f"run `python build.py` first")
+                                         f"run `pressroom` first")
             continue
         path = opts.out / entry["path"]
         if not path.is_file():
-            p.error(path, None, f"file not found ({needed}): run `python build.py` first")
+            p.error(path, None, f"file not found ({needed}): run `pressroom` first")
             continue
         data = path.read_bytes()
         if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
             p.error(path, None, f"does not match {display_path(manifest_path)} (changed since the build): "
-                                f"run `python build.py` again")
+                                f"run `pressroom` again")
             continue
         meta = PdfReader(io.BytesIO(data)).metadata
         sources[(edition_id, language)] = (path, entry["sha256"], str(meta.title or edition_id) if meta else edition_id,
@@ -186,13 +186,13 @@ def load_batch(opts: Options) -> Batch:
 def _built_editions(out: Path, p: Problems) -> dict[tuple[str, str], dict] | None:
     path = out / "manifest.json"
     if not path.is_file():
-        p.error(path, None, "no build found: run `python build.py` first to build the editions")
+        p.error(path, None, "no build found: run `pressroom` first to build the editions")
         return None
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         entries = manifest["outputs"]
     except (ValueError, KeyError, TypeError) as exc:
-        p.error(path, None, f"unreadable build manifest ({exc}): run `python build.py` again")
+        p.error(path, None, f"unreadable build manifest ({exc}): run `pressroom` again")
         return None
     return {(e["edition"], e["language"]): e for e in entries if e.get("format") == "pdf"}
 

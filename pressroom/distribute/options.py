@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of `build.py distribute`."""
+    """Options of `pressroom distribute`."""
     g = parser.add_argument_group("copies and packages")
     g.add_argument("--recipients", type=Path, required=True, metavar="PATH",
                    help="recipients CSV or YAML file (keep real lists outside git)")

@@ -6,7 +6,7 @@ import logging
 import re
 from pathlib import Path
 
-from ..errors import BuildError, Problems, describe, expected, suggest
+from ..errors import BuildError, Problems, describe, display_path, expected, suggest
 from ..model import Manuscript, Publication, Recommendation, Section, Texts
 from . import config
 from .config import check_keys
@@ -144,7 +144,9 @@ def load_recommendations(root: Path, publication: Publication, p: Problems) -> t
 def load_manuscript(root: Path, styles: Path, languages: tuple[str, ...] | None = None) -> Manuscript:
     """Read and validate the whole manuscript; raise one BuildError with every problem."""
     if not root.is_dir():
-        raise BuildError.at(root, None, "manuscript folder not found (expected a folder with publication.yml)")
+        raise BuildError.at(root, None, "manuscript folder not found (expected a folder with publication.yml: "
+                                        "give it with --manuscript or in pressroom.yml, or make a new book with "
+                                        "pressroom new DIR)")
     p = Problems()
     publication = config.load_publication(root / "publication.yml")
     editions = ()
@@ -165,6 +167,7 @@ def load_manuscript(root: Path, styles: Path, languages: tuple[str, ...] | None 
                 texts[lang] = translated
                 _lint(root, translated, p, texts[publication.language])
     _check_editions(root, editions, texts[publication.language], p)
+    _check_stylesheets(root, editions, styles, p)
     p.raise_if_errors()
     for w in p.warnings:
         log.debug("warning: %s", w)
@@ -213,6 +216,16 @@ def _check_editions(root: Path, editions, texts: Texts, p: Problems) -> None:
             elif briefed and not any(a in briefed for a in r.audiences):
                 p.warning(r.path, line, f"recommendation {r.id} reaches no brief (none of its audiences has a "
                                         f"brief: {audiences}; expected a brief in editions.yml for one of them)")
+
+
+def _check_stylesheets(root: Path, editions, styles: Path, p: Problems) -> None:
+    """Each edition's stylesheet must be a file of the theme."""
+    have = sorted(f.name for f in styles.glob("*.css")) if styles.is_dir() else []
+    for e in editions:
+        if e.stylesheet not in have:
+            p.error(root / "editions.yml", e.line, f"edition '{e.id}' uses the stylesheet '{e.stylesheet}', which "
+                                                   f"the theme ({display_path(styles)}) does not have"
+                                                   f"{suggest(e.stylesheet, have)} (expected {expected(have)})")
 
 
 def _audiences_line(r: Recommendation) -> int:

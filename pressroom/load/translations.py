@@ -26,13 +26,13 @@ def _status(p: Problems, path: Path, meta, source_hash: str, rel: str) -> None:
     recorded = meta.get("source_sha256")
     if recorded is None:
         p.warning(path, meta.line or 1, f"translation does not record its English source (expected "
-                                        f"'source_sha256:'; run: python build.py sign-off {path.as_posix()})")
+                                        f"'source_sha256:'; run: pressroom sign-off {path.as_posix()})")
     elif not isinstance(recorded, str) or not HASH_RE.match(recorded):
         p.error(path, meta.line_of("source_sha256"), "source_sha256 must be 64 hexadecimal digits")
     elif recorded != source_hash:
         p.warning(path, meta.line_of("source_sha256"),
                   f"stale translation: {rel} has changed since it was translated "
-                  f"(update it, then run: python build.py sign-off {path.as_posix()})")
+                  f"(update it, then run: pressroom sign-off {path.as_posix()})")
 
 
 def _shown(value: object) -> str:

@@ -205,8 +205,18 @@ def explain_yaml_error(exc: yaml.MarkedYAMLError, text: str, where: str) -> tupl
 
 
 def read_text(path: Path) -> str:
-    """Read a UTF-8 text file; decoding errors become a located BuildError."""
-    data = path.read_bytes()
+    """Read a UTF-8 text file; decoding errors, and a path that cannot be read (a folder, a file
+    without permission), become a located BuildError."""
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise BuildError.at(path, None, "is a folder, not a file (expected a text file; rename the folder "
+                                        "or move it out of the manuscript)") from None
+    except FileNotFoundError:
+        raise BuildError.at(path, None, "file not found (expected a text file here)") from None
+    except OSError as exc:
+        raise BuildError.at(path, None, f"cannot be read: {exc.strerror or exc} (expected a readable "
+                                        "text file; check its permissions)") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

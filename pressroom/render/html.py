@@ -10,6 +10,7 @@ import jinja2
 from markupsafe import Markup
 
 from .. import __version__
+from ..errors import BuildError, Problem, SourceLocation
 from ..model import Edition, RenderedHTML
 from .figures import data_uri, recommendation_matrix
 from .i18n import format_long_date, labels_for, typeset_edition, typography_for
@@ -86,7 +87,52 @@ def render_fragments(edition: Edition, footnotes: str, figure_uri=None) -> tuple
     sections = [Fragment(s.id, s.title, s.short_title, s.kind,
                          trusted(render_markdown(s.body, ctx(s.id)))) for s in edition.sections]
     recs = {r.id: trusted(render_markdown(r.body, ctx(r.id))) for r in edition.recommendations}
+    if footnotes == "web":
+        problems = [p for s in edition.sections for p in web_url_problems(s, sections_html(sections, s.id))]
+        problems += [p for r in edition.recommendations for p in web_url_problems(r, recs[r.id])]
+        if problems:
+            raise BuildError(problems)
     return sections, recs
+
+
+def sections_html(sections: list[Fragment], section_id: str) -> str:
+    return next(f.html for f in sections if f.id == section_id)
+
+
+def web_url_problems(source, html: str) -> list[Problem]:
+    """The URLs of a source's rendered HTML that the web edition may not load (pressroom.render.urls),
+    each located at the source line that holds it."""
+    from .urls import refused_urls
+    out = []
+    lines = source.body.split("\n")
+    for where, url in refused_urls(html):
+        if url.startswith("srcdoc:"):
+            needle, message = "srcdoc", ("an <iframe srcdoc> may not be used (a browser would load what it "
+                                         "holds; expected an image or a link)")
+        else:
+            needle = url[:80]
+            message = (f"refused to load '{url}' ({where} in the web edition: only files inside the manuscript "
+                       "and data: URIs may be used; the PDF never loads it, a browser would)")
+        line = next((source.body_line + i for i, text in enumerate(lines) if needle in text), source.body_line)
+        out.append(Problem(SourceLocation.of(source.path, line), message))
+    return out
+
+
+def web_url_check(edition: Edition) -> list[Problem]:
+    """What making the edition's web page would refuse, for `check`: only the sources that can hold
+    such a URL (LOADS_URL_RE) are rendered, so that checking stays fast."""
+    from dataclasses import replace
+
+    from .urls import LOADS_URL_RE
+    sections = tuple(s for s in edition.sections if LOADS_URL_RE.search(s.body))
+    recs = tuple(r for r in edition.recommendations if LOADS_URL_RE.search(r.body))
+    if not sections and not recs:
+        return []
+    try:
+        render_fragments(replace(edition, sections=sections, recommendations=recs), "web", lambda name: "data:,")
+    except BuildError as exc:
+        return list(exc.problems)
+    return []
 
 
 def render_page(edition: Edition, styles: Path, media: str, report_pages: dict | None = None,
