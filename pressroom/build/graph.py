@@ -27,7 +27,6 @@ from .make import (
     build_brief_pdf,
     build_web,
     layout_unit_task,
-    locate_refusals,
     print_page,
 )
 from .workers import Task, at_worker_exit
@@ -240,7 +239,7 @@ class BuildGraph:
     def finished(self, t: Task, outcome) -> list[Task]:
         e = self.by_id[t.edition or t.name]
         if outcome[0] != "ok":
-            self.problems.extend(locate_refusals(outcome[1], e, self.m))
+            self.problems.extend(outcome[1])
             if self.progress:
                 self.progress(e, "failed")
             return []

@@ -4,16 +4,14 @@ edition; and the results they give (files held in memory until the whole build h
 from __future__ import annotations
 
 import hashlib
-import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from ..errors import BuildError, Problem, SourceLocation, display_path
 from ..model import Edition, Manuscript, RenderedHTML
 from ..pdf.layout import (
+    UrlLocator,
     configure_fontconfig,
     layout,
     pango_available,
@@ -99,6 +97,7 @@ class ReportJob:
             from ..render.html import render_page
             page = render_page(edition, m.styles, "print")
         self.page = page
+        self.locator = url_locator(m, edition)
         self.split = split_report(self.page.html)
         self.common = common_key
         self.late = {p.name for p in self.split.parts if numbered_by_others(p)}
@@ -181,7 +180,7 @@ class ReportJob:
         from ..pdf.parts import ReportParts
         only = ReportParts(self.split.head, (), tuple(chosen))  # what layout_unit needs of the page
         return (only, chosen, {p.name: self.keys[p.name] for p in chosen}, self.m.root, self.page.stylesheets,
-                [self.m.root, self.m.styles], self.source, self.scratch)
+                [self.m.root, self.m.styles], self.source, self.scratch, self.locator)
 
     def add_unit(self, unit) -> None:
         """Take a laid-out unit's parts (cached by keep_new_parts once the report is built)."""
@@ -251,7 +250,8 @@ def build_brief_pdf(m: Manuscript, edition: Edition, report_pages: dict, cache: 
     from ..render.html import outline_titles, render_page
     t0 = time.perf_counter()
     page = render_page(edition, m.styles, "print", report_pages=report_pages)
-    laid = layout(page.html, m.root, page.stylesheets, [m.root, m.styles], _source(m, edition), cache)
+    laid = layout(page.html, m.root, page.stylesheets, [m.root, m.styles], _source(m, edition), cache,
+                  url_locator(m, edition))
     warnings: list[Problem] = []
     budget = edition.spec.page_budget
     if budget and laid.pages > budget:
@@ -281,25 +281,12 @@ def ensure_accessible(data: bytes, source: str) -> None:
         raise BuildError([Problem(SourceLocation(source), f"accessibility: {p}") for p in problems])
 
 
-def locate_refusals(problems, edition: Edition, m: Manuscript | None = None) -> list[Problem]:
-    """Point a refused URL at the Markdown (or stylesheet) line that asked for it, when one did."""
-    out = []
-    for p in problems:
-        found = re.search(r"refused to load '([^']+)'", p.message)
-        if found:
-            url = found.group(1).split("…(")[0]  # the start of a URL the message shortened (errors.shorten)
-            needles = [url, url.replace("file://", "")]
-            if url.startswith("file:") and m is not None:
-                path = unquote(urlparse(url).path)
-                needles += [os.path.relpath(path, m.root), os.path.relpath(path, m.styles)]
-            sources = [(src.path, src.body_line, src.body) for src in list(edition.sections) + list(edition.recommendations)]
-            if m is not None:
-                sources += [(css, 1, css.read_text(errors="replace")) for css in sorted(m.styles.glob("*.css"))]
-            p = next((Problem(SourceLocation.of(path, first + i), p.message, p.severity)
-                      for needle in needles for path, first, text in sources
-                      for i, line in enumerate(text.split("\n")) if needle and needle in line), p)
-        out.append(p)
-    return out
+def url_locator(m: Manuscript, edition: Edition) -> UrlLocator:
+    """Where an edition's sources (its Markdown and the stylesheets) name each URL, for the fetcher's
+    refusals."""
+    sources = tuple((str(s.path), s.body_line, s.body) for s in list(edition.sections) + list(edition.recommendations))
+    sources += tuple((str(css), 1, css.read_text(errors="replace")) for css in sorted(m.styles.glob("*.css")))
+    return UrlLocator(sources, (str(m.root), str(m.styles)))
 
 
 def _overflow_point(page_anchors: tuple, budget: int, titles: dict) -> str:
@@ -378,7 +365,9 @@ def _prepare_renderer(out: Path, m: Manuscript, editions: list[Edition]) -> None
 def _prepare_rest(m: Manuscript, editions: list[Edition]) -> None:
     """What later tasks share but the first parts do not need: the other stylesheets (the briefs'),
     the join's folio font and accessibility check."""
-    from ..pdf.join import warm_up as warm_up_join  # loads pypdf: only when something is to be joined
+    from ..pdf.join import (
+        warm_up as warm_up_join,  # loads pypdf: only when something is to be joined
+    )
     if pango_available():
         for sheet in dict.fromkeys(e.spec.stylesheet for e in editions[1:]):
             shared_stylesheets((m.styles / sheet,), [m.root, m.styles])

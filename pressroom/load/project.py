@@ -98,8 +98,8 @@ def _read(file: Path, given: set[str] = frozenset()) -> dict[str, Path]:
     if data is None:
         return {}
     if not isinstance(data, LineDict):
-        raise BuildError.at(file, 1, f"must be a mapping of settings (expected 'key: value' lines, "
-                                     f"e.g. manuscript: manuscript)")
+        raise BuildError.at(file, 1, "must be a mapping of settings (expected 'key: value' lines, "
+                                     "e.g. manuscript: manuscript)")
     p = Problems()
     base = file.resolve().parent
     out: dict[str, Path] = {}

@@ -69,11 +69,35 @@ def configure_fontconfig(cache_dir: Path) -> None:
     os.environ["PRESSROOM_FONTCONFIG_SET"] = "1"
 
 
-def make_fetcher(allowed: list[Path], source: str):
+@dataclass(frozen=True)
+class UrlLocator:
+    """Where the sources of a document ask for a URL: the fetcher that refuses one records the
+    `path:line` of the Markdown or stylesheet line that names it (sent to workers with the task)."""
+
+    sources: tuple[tuple[str, int, str], ...]
+    """Each source: its path, the line its text starts at, its text."""
+    roots: tuple[str, ...] = ()
+    """Folders that sources name files relative to (the manuscript, the styles)."""
+
+    def __call__(self, url: str) -> SourceLocation | None:
+        needles = [url, url.replace("file://", "")]
+        if url.startswith("file:"):
+            path = unquote(urlparse(url).path)
+            needles += [os.path.relpath(path, root) for root in self.roots]
+        for needle in needles:
+            for path, first, text in self.sources:
+                for i, line in enumerate(text.split("\n")):
+                    if needle and needle in line:
+                        return SourceLocation.of(Path(path), first + i)
+        return None
+
+
+def make_fetcher(allowed: list[Path], source: str, locate: UrlLocator | None = None):
     """A URL fetcher that serves only files under `allowed` folders and `data:` URIs.
 
     Anything else (the network, other files, `..` or symlinks leading out) is refused and recorded
-    in `.refused`; the build then fails naming the source that asked for it."""
+    in `.refused` with where it was asked for (`locate`, else the document's `source`); the build
+    then fails at that place."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     roots = [a.resolve() for a in allowed]
@@ -82,6 +106,7 @@ def make_fetcher(allowed: list[Path], source: str):
         def __init__(self):
             super().__init__(allowed_protocols=("file", "data"), allow_redirects=False, timeout=1)
             self.refused: list[str] = []
+            self.refused_at: dict[str, SourceLocation] = {}
             self.source = source
 
         def allows(self, path: Path) -> bool:
@@ -97,6 +122,7 @@ def make_fetcher(allowed: list[Path], source: str):
                 if self.allows(path) and path.is_file():
                     return URLFetcherResponse(url, path.read_bytes())
             self.refused.append(url)
+            self.refused_at.setdefault(url, (locate(url) if locate else None) or SourceLocation(source))
             raise ValueError(f"pressroom refused to load {url!r}: only files of the project may be read")
 
     return SafeFetcher()
@@ -147,14 +173,15 @@ def captured_weasyprint_log():
 
 
 def layout(html: str, base_dir: Path, stylesheets: tuple[Path, ...], allowed: list[Path],
-           source: str, cache_dir: Path) -> LaidOut:
-    """Lay out an HTML document with WeasyPrint under pressroom's rules."""
+           source: str, cache_dir: Path, locate: UrlLocator | None = None) -> LaidOut:
+    """Lay out an HTML document with WeasyPrint under pressroom's rules (`source`: the document's
+    declaration, for messages; `locate`: where its sources name a URL, for refusals)."""
     if not pango_available():
         raise BuildError([Problem(SourceLocation("pango"), PANGO_HELP)])
     configure_fontconfig(cache_dir)
     import weasyprint
 
-    fetcher = make_fetcher(allowed + [f.parent for f in font_files()], source)
+    fetcher = make_fetcher(allowed + [f.parent for f in font_files()], source, locate)
     shared = shared_stylesheets(stylesheets, allowed)
     with captured_weasyprint_log() as records:
         if shared is not None:
@@ -298,8 +325,7 @@ def write_pdf(laid: LaidOut, identifier: str) -> bytes:
     with captured_weasyprint_log() as records:
         data = laid.document.write_pdf(pdf_tags=True, pdf_variant="pdf/ua-1", uncompressed_pdf=False,
                                        pdf_identifier=hashlib.md5(identifier.encode()).hexdigest().encode())
-    refused = dict.fromkeys(laid.fetcher.refused) if laid.fetcher else {}
-    problems = [refusal(laid.fetcher.source, url) for url in refused]
+    problems = [refusal(where, url) for url, where in laid.fetcher.refused_at.items()] if laid.fetcher else []
     problems += [Problem(SourceLocation(laid.fetcher.source if laid.fetcher else "renderer"),
                          f"renderer: {r.getMessage()}")
                  for r in records if r.levelno >= logging.ERROR and "refused to load" not in r.getMessage()]
@@ -331,9 +357,9 @@ def warm_up(base_dir: Path, stylesheets: tuple[Path, ...], allowed: list[Path], 
             log.debug("warm-up: %s", "; ".join(str(p) for p in exc.problems))
 
 
-def refusal(source: str, url: str) -> Problem:
-    """The problem reported for a URL the fetcher refused."""
-    return Problem(SourceLocation(source), f"refused to load '{url}' (only files inside the manuscript and "
+def refusal(where: SourceLocation, url: str) -> Problem:
+    """The problem reported for a URL the fetcher refused, where it was asked for."""
+    return Problem(where, f"refused to load '{url}' (only files inside the manuscript and "
                                            "styles folders, and data: URIs, may be used)")
 
 

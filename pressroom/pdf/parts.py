@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import BuildError, Problem, SourceLocation
 from ..render.html import PAGE_PLACEHOLDER, roman
-from .layout import layout, write_pdf
+from .layout import UrlLocator, layout, write_pdf
 
 PART_MARK = re.compile(r"<!--pressroom:part ([^ >]+)( front)?-->\n?")
 FIRST_PART = "cover"
@@ -152,10 +152,11 @@ def part_key(common: str, head: str, part: Part) -> str:
 
 
 def layout_unit(parts: ReportParts, chosen: list[Part], keys: dict[str, str], root: Path,
-                stylesheets: tuple[Path, ...], allowed: list[Path], source: str, cache_dir: Path) -> Unit:
+                stylesheets: tuple[Path, ...], allowed: list[Path], source: str, cache_dir: Path,
+                locate: UrlLocator | None = None) -> Unit:
     """Lay out consecutive parts in one document and write its PDF."""
     html = parts.document(chosen)
-    laid = layout(html, root, stylesheets, allowed, source, cache_dir)
+    laid = layout(html, root, stylesheets, allowed, source, cache_dir, locate)
     starts = []
     for p in chosen:
         first = laid.anchor_pages.get(p.name)
