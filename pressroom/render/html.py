@@ -119,7 +119,7 @@ def render_page(edition: Edition, styles: Path, media: str, report_pages: dict |
         labels=labels,
         lang=edition.language,
         locale=pub.locale.replace("_", "-"),
-        date=format_long_date(pub.date, pub.locale),
+        date=format_long_date(pub.date, pub.locale) if pub.dated else "",
         sections=sections,
         front=[s for s in sections if s.kind == "front"],
         chapters=[s for s in sections if s.kind == "chapter"],
