@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 from typing import Callable
@@ -38,6 +39,16 @@ class RenderContext:
     """Language-specific typography applied to text nodes (French spaces)."""
     heading_shift: int = 0
     """Added to every heading level (the web edition nests chapters one level deeper)."""
+    headings: tuple = ()
+    """Document ids of this fragment's headings, in order (pressroom.load.book.Anchors); empty: made
+    from the section prefix and the heading's slug."""
+    links: Callable[[str], str | None] | None = None
+    """A link's href -> `#id` in the document, `None` for a link to leave as plain text, or the href
+    itself for a link out of the document; None: links to `#id` are kept when the edition holds it."""
+    image_base: str = ""
+    """The section's folder under the manuscript root (a book's chapter): relative image paths start there."""
+    image_root: Path | None = None
+    """The manuscript root, to tell which of the chapter's folder or the root holds an image."""
 
 
 class _DirectivePreprocessor(Preprocessor):
@@ -101,6 +112,21 @@ def _slug(text: str) -> str:
     return re.sub(r"[\s_]+", "-", text).strip("-")[:60] or "section"
 
 
+def _image_src(src: str, ctx: RenderContext) -> str:
+    """An image path as the renderer finds it from the manuscript root."""
+    import posixpath
+    from urllib.parse import unquote
+    if not src or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//", src):
+        return src
+    if src.startswith("/"):
+        return src.lstrip("/")
+    if ctx.image_base:
+        joined = posixpath.normpath(posixpath.join(ctx.image_base, src))
+        if not joined.startswith("..") and (ctx.image_root / unquote(joined)).is_file():
+            return joined
+    return src
+
+
 class _FinishTree(Treeprocessor):
     """Ids, captions, figures, footnotes and links, after inline processing."""
 
@@ -110,7 +136,19 @@ class _FinishTree(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         ctx = self.ctx
-        # Heading ids, unique within the publication thanks to the section prefix.
+        # Heading levels never skip (a book's site generator may have let them); then heading ids:
+        # the document's ids in order when the fragment has the headings the Markdown wrote,
+        # else the section prefix and the slug.
+        heads = [el for el in root.iter() if len(el.tag) == 2 and el.tag[0] == "h" and el.tag[1] in "123456"]
+        last = 1
+        for el in heads:
+            level = max(2, min(int(el.tag[1]), last + 1))
+            if f"h{level}" != el.tag:
+                el.tag = f"h{level}"
+            last = level
+        if ctx.headings and len(ctx.headings) == len(heads):
+            for el, hid in zip(heads, ctx.headings):
+                el.set("id", hid)
         used: set[str] = set()
         for el in root.iter():
             if el.tag in ("h2", "h3", "h4") and "id" not in el.attrib:
@@ -120,6 +158,11 @@ class _FinishTree(Treeprocessor):
                     hid, n = f"{base}-{n}", n + 1
                 used.add(hid)
                 el.set("id", hid)
+        # Images: a site's root-relative path starts at the manuscript root, a book chapter's
+        # relative path at its own folder.
+        if ctx.image_root is not None:
+            for img in root.iter("img"):
+                img.set("src", _image_src(img.get("src", ""), ctx))
         # "Table: caption" paragraphs become the caption of the table that follows.
         for parent in list(root.iter()):
             kids = list(parent)
@@ -169,8 +212,17 @@ class _FinishTree(Treeprocessor):
         # Links to anchors the edition does not hold are unwrapped into plain text.
         for parent in list(root.iter()):
             for i, a in enumerate(list(parent)):
-                if a.tag == "a" and a.get("href", "").startswith("#") and "footnote" not in a.get("class", "") \
-                        and a.get("href")[1:] not in ctx.anchors:
+                if a.tag != "a" or "footnote" in a.get("class", "") or a.get("href") is None:
+                    continue
+                href = a.get("href", "")
+                if ctx.links is not None and not href.startswith(("#fn", "#fnref")):
+                    target = ctx.links(href)
+                    if target is not None:
+                        a.set("href", target)
+                        href = target
+                    else:
+                        href = "#"  # a chapter this publication does not hold: plain text below
+                if href.startswith("#") and href[1:] not in ctx.anchors:
                     span = etree.Element("span")
                     span.set("class", "xref-absent")
                     span.text, span.tail = a.text, a.tail
@@ -178,7 +230,7 @@ class _FinishTree(Treeprocessor):
                         span.append(c)
                     parent.remove(a)
                     parent.insert(i, span)
-                elif a.tag == "a" and re.match(r"^#[A-Z]{2}-\d+$", a.get("href", "")):
+                elif re.match(r"^#[A-Z]{2}-\d+$", href):
                     a.set("class", (a.get("class", "") + " xref-rec").strip())
         self._footnotes(root)
         if ctx.heading_shift:
@@ -284,12 +336,13 @@ def render_markdown(text: str, ctx: RenderContext) -> str:
     # French quotes and apostrophes come from the French typography pass, not from smarty.
     smart = [] if ctx.typography else ["smarty"]
     md = markdown.Markdown(
-        extensions=["footnotes", "tables", "attr_list", "md_in_html", "sane_lists", *smart,
+        extensions=["footnotes", "tables", "attr_list", "md_in_html", "sane_lists", "admonition", *smart,
                     PressroomExtension(ctx)],
         extension_configs={"footnotes": {"BACKLINK_TITLE": "Back to text"},
                            "smarty": {"smart_angled_quotes": False}},
         output_format="html",
     )
+    md.ESCAPED_CHARS.append("$")  # `\$` is a dollar sign, as in kramdown, Pandoc and MkDocs
     html = md.convert(text)
     if ctx.footnotes == "print":
         html = html.replace("&#160;</span>", "</span>")
