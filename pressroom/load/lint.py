@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import Problem, SourceLocation, expected, suggest
 from .book import shorten
+from .glyphs import describe_char, missing
 
 DIRECTIVE_RE = re.compile(r"^:::\s*(?P<name>[A-Za-z][\w-]*)?(?P<args>[^\n]*)$")
 
@@ -79,6 +80,11 @@ def lint_markdown(body: str, path: Path, first_line: int, targets: set[str],
         if code[i]:
             continue
         stripped = line.strip()
+        gaps = missing(line)
+        if gaps:
+            shown = ", ".join(describe_char(ch) for ch in dict.fromkeys(ch for _, ch in gaps[:5]))
+            warn(i, f"no font of the publication has {shown}: it would print as an empty box (expected "
+                    "text in the Latin, Greek or Cyrillic scripts, or an emoji)")
         if stripped.startswith(":::"):
             m = DIRECTIVE_RE.match(stripped)
             name = m and m["name"]

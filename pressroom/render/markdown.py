@@ -14,6 +14,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from ..load.lint import DIRECTIVE_RE, code_mask
+from .emoji import replace_emoji
 
 # --- Rendering ---------------------------------------------------------------------------
 
@@ -245,6 +246,7 @@ class _FinishTree(Treeprocessor):
                     el.text = ctx.typography(el.text)
                 if el.tail:
                     el.tail = ctx.typography(el.tail)
+        replace_emoji(root)
 
     def _footnotes(self, root: etree.Element) -> None:
         ctx = self.ctx
