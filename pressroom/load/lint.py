@@ -74,6 +74,7 @@ def lint_markdown(body: str, path: Path, first_line: int, targets: set[str],
     stack: list[tuple[int, str]] = []
     last_level = 1
     chapter_dir = path.parent if book else root
+    deep_reported = False
     refs: dict[str, int] = {}
     defs: dict[str, int] = {}
     for i, line in enumerate(lines):
@@ -85,6 +86,13 @@ def lint_markdown(body: str, path: Path, first_line: int, targets: set[str],
             shown = ", ".join(describe_char(ch) for ch in dict.fromkeys(ch for _, ch in gaps[:5]))
             warn(i, f"no font of the publication has {shown}: it would print as an empty box (expected "
                     "text in the Latin, Greek or Cyrillic scripts, or an emoji)")
+        depth = _nesting(line)
+        if depth > MAX_NESTING and not deep_reported:
+            err(i, f"blockquotes or lists nested {depth} deep (expected at most {MAX_NESTING} levels)")
+            deep_reported = True
+        if "<base" in line.lower() and BASE_RE.search(line):
+            err(i, "a <base> element changes where every link and image of the document points "
+                   "(expected no <base>: links and images are paths in the manuscript)")
         if stripped.startswith(":::"):
             m = DIRECTIVE_RE.match(stripped)
             name = m and m["name"]
@@ -146,6 +154,12 @@ def lint_markdown(body: str, path: Path, first_line: int, targets: set[str],
             for im in RAW_IMG_RE.finditer(line):
                 src = html_unescape(next((g for g in im.groups() if g is not None), "")).strip()
                 out.extend(image_problems(src, path, first_line + i, root, chapter_dir))
+        if "<" in line or "url(" in line.lower():
+            for url in raw_fetches(line):
+                why = refused(url, root, chapter_dir)
+                if why:
+                    err(i, f"refused to load '{shorten(url)}' (only files inside the manuscript and styles "
+                           "folders, and data: URIs, may be used)")
     if anchors is not None:
         out.extend(lint_links(body, path, first_line, anchors, section_id, targets, book))
     for start, name in stack:
@@ -160,6 +174,58 @@ def lint_markdown(body: str, path: Path, first_line: int, targets: set[str],
 
 
 RAW_IMG_RE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*(?:\"(?P<a>[^\"]*)\"|'(?P<b>[^']*)'|(?P<c>[^\s>]+))", re.I)
+
+
+MAX_NESTING = 40
+"""Blockquotes and lists deeper than this cannot be laid out (the renderers recurse per level)."""
+BASE_RE = re.compile(r"<base\b", re.I)
+
+
+def _nesting(line: str) -> int:
+    """How deep a line nests blockquotes (`>` marks) or list items (indentation)."""
+    quotes = len(re.match(r"^(?:\s*>)*", line).group(0).replace(" ", "").replace("\t", ""))
+    m = re.match(r"^(\s*)(?:[-*+]|\d+[.)])\s", line)
+    items = len(m.group(1).expandtabs(4)) // 2 + 1 if m else 0
+    return max(quotes, items)
+
+
+FETCHING_TAG_RE = re.compile(r"<(?P<tag>link|iframe|object|embed|video|audio|source|script|input|use|image|a|track)\b"
+                             r"(?P<attrs>[^>]*)>", re.I)
+ATTR_RE = re.compile(r"\b(?P<name>src|href|data|poster|srcset|xlink:href)\s*=\s*(?:\"(?P<a>[^\"]*)\"|'(?P<b>[^']*)'|(?P<c>[^\s>]+))", re.I)
+CSS_URL_RE = re.compile(r"(?:url\(\s*[\"']?(?P<u>[^\"')]*)|@import\s+[\"'](?P<i>[^\"']*))", re.I)
+
+
+def raw_fetches(line: str):
+    """URLs the renderer would load for the raw HTML of a line (links only when they attach a file)."""
+    for m in FETCHING_TAG_RE.finditer(line):
+        tag, attrs = m["tag"].lower(), m["attrs"]
+        if tag == "a" and not re.search(r"\brel\s*=\s*[\"']?[^\"'>]*attachment", attrs, re.I):
+            continue
+        for a in ATTR_RE.finditer(attrs):
+            value = html_unescape(next(g for g in (a["a"], a["b"], a["c"]) if g is not None)).strip()
+            if a["name"].lower() == "srcset":
+                yield from (part.strip().split()[0] for part in value.split(",") if part.strip())
+            elif tag == "a" and a["name"].lower() != "href":
+                continue
+            else:
+                yield value
+    for m in CSS_URL_RE.finditer(html_unescape(line)):
+        yield (m["u"] or m["i"] or "").strip()
+
+
+def refused(url: str, root: Path, chapter_dir: Path) -> bool:
+    """Whether the renderer's URL fetcher would refuse `url` (pressroom.pdf.layout.make_fetcher)."""
+    if not url or url.startswith("#") or url.lower().startswith("data:"):
+        return False
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//", url):
+        return True
+    target = image_path(url, root, chapter_dir)
+    if target is None:
+        return True
+    try:
+        return target.exists() and not _inside(target, root)
+    except (OSError, ValueError):
+        return True
 
 
 def html_unescape(text: str) -> str:
@@ -246,8 +312,8 @@ def check_data_uri(src: str, loc: SourceLocation) -> list[Problem]:
             return [Problem(loc, f"data: image '{shorten(src, 60)}' is not an SVG image (expected an <svg> document)")]
         return []
     if mime in kinds and not data.startswith(kinds[mime]):
-        return [Problem(loc, f"data: image '{shorten(src, 60)}' is not a {mime} image (its content does not match "
-                             "its type)")]
+        return [Problem(loc, f"data: image '{shorten(src, 60)}' is not of type {mime} (its content does not "
+                             "match its type)")]
     if mime not in kinds and mime != "image/webp":
         return [Problem(loc, f"data: URI '{shorten(src, 60)}' is not an image (expected image/png, image/jpeg, "
                              "image/gif or image/svg+xml)")]
@@ -297,6 +363,23 @@ SVG_REF_RES = (
 )
 
 
+def _undecodable(target: Path) -> str:
+    """Why a raster image cannot be read, or '' when it can."""
+    try:
+        from PIL import Image
+    except ImportError:  # pragma: no cover - Pillow comes with WeasyPrint
+        return ""
+    try:
+        with Image.open(target) as im:
+            im.verify()
+        with Image.open(target) as im:
+            im.load()
+    except Exception as exc:  # noqa: BLE001 - any failure to decode is the file's fault
+        text = str(exc).replace(f" '{target}'", "").replace(str(target), target.name)
+        return text or type(exc).__name__
+    return ""
+
+
 def check_image(target: Path, path: Path, line: int, name: str | None = None) -> list[Problem]:
     """An image must be what its name says, and an SVG must not reach for other files.
 
@@ -316,10 +399,22 @@ def check_image(target: Path, path: Path, line: int, name: str | None = None) ->
             holds = "its content does not match its name"
         return [Problem(loc, f"'{name}' is not a {kind} image ({holds}; expected a {kind} file, "
                              f"or a name ending in the image's real type)")]
+    if suffix in signatures:
+        broken = _undecodable(target)
+        if broken:
+            kind = suffix[1:].upper().replace("JPG", "JPEG")
+            return [Problem(loc, f"'{name}' is a damaged {kind} image ({shorten(broken, 120)}; expected a file "
+                                 "that image programs open)")]
     if suffix == ".svg":
         text = data.decode("utf-8", "replace")
         if "<svg" not in text:
             return [Problem(loc, f"'{name}' is not an SVG image (expected an <svg> document)")]
+        import xml.etree.ElementTree as etree
+        try:
+            etree.fromstring(data)
+        except etree.ParseError as exc:
+            return [Problem(loc, f"'{name}' is not a well-formed SVG image ({shorten(exc, 120)}; expected "
+                                 "an SVG file that opens in a browser)")]
         for rx in SVG_REF_RES:
             for ref in rx.findall(text):
                 ref = ref.strip()
