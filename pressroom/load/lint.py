@@ -403,7 +403,7 @@ def check_image(target: Path, path: Path, line: int, name: str | None = None) ->
         broken = _undecodable(target)
         if broken:
             kind = suffix[1:].upper().replace("JPG", "JPEG")
-            return [Problem(loc, f"'{name}' is a damaged {kind} image ({shorten(broken, 120)}; expected a file "
+            return [Problem(loc, f"'{name}' is a damaged {kind} image (it cannot be decoded; expected a file "
                                  "that image programs open)")]
     if suffix == ".svg":
         text = data.decode("utf-8", "replace")
