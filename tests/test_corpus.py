@@ -146,3 +146,23 @@ def test_kramdown_attributes_dollars_and_other_markup(tmp_path, capsys):
     pdf = text_of(tmp_path / "dist" / "en" / "report.pdf").split("Second part")[0]
     assert "$5" in pdf and "\\$" not in pdf and "{" not in pdf
     assert "Αθήνα" in pdf and "Москва" in pdf and "A MyST note." in pdf
+
+
+def test_a_wide_table_from_a_real_book_stays_on_the_page(tmp_path):
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "publication.yml").write_text("title: Wide\nlanguage: en\ndate: '2024-05-01'\nchapters: ['*.md']\n")
+    long = "https://example.org/a/very/long/path/that/never/breaks/anywhere/at/all"
+    (book / "wide.md").write_text(
+        "# Wide\n\n| Setting | Default | Type | Where | Example | Notes | Since | See |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+        f"| `use_directory_urls_for_every_single_page` | `true` | boolean | mkdocs.yml | `use_directory_urls: false` "
+        f"| https://www.mkdocs.org/user-guide/configuration/#use_directory_urls | 1.0 | {long} |\n")
+    assert run_cli("build", "--manuscript", book, "--out", tmp_path / "dist", "--quiet") == 0
+    reader = PdfReader(tmp_path / "dist" / "en" / "report.pdf")
+    page = next(p for p in reader.pages if "Setting" in p.extract_text())
+    width = float(page.mediabox.width)
+    xs = []
+    page.extract_text(visitor_text=lambda text, cm, tm, font, size: xs.append(tm[4] * cm[0] + cm[4]) if text.strip() else None)
+    assert xs and max(xs) < width - 50  # the right margin; an overflowing column starts past it
+    assert "anywhere/at/all" in page.extract_text().replace("\n", "")

@@ -128,6 +128,43 @@ def _image_src(src: str, ctx: RenderContext) -> str:
     return src
 
 
+LONG_WORD_RE = re.compile(r"\S{21,}")
+BREAK_AFTER_RE = re.compile(r"(?<=[/._\-=&?:,])(?=[^/._\-=&?:,])")
+
+
+def _break_long_words(cell: etree.Element) -> None:
+    """Break opportunities (<wbr>) inside the long words of a table cell (addresses, code), after
+    their slashes, dots and dashes, so that a table from a real book does not run off the page."""
+    def pieces(text: str) -> list[str]:
+        out, last = [], 0
+        for m in LONG_WORD_RE.finditer(text):
+            cuts = [c.start() + m.start() for c in BREAK_AFTER_RE.finditer(m.group(0))]
+            cuts += list(range(m.start() + 20, m.end(), 20)) if not cuts else []
+            for cut in sorted(set(c for c in cuts if m.start() < c < m.end())):
+                out.append(text[last:cut])
+                last = cut
+        out.append(text[last:])
+        return out
+
+    for el in list(cell.iter()):
+        if el.text and LONG_WORD_RE.search(el.text):
+            parts = pieces(el.text)
+            el.text = parts[0]
+            for k, part in enumerate(parts[1:]):
+                wbr = etree.Element("wbr")
+                wbr.tail = part
+                el.insert(k, wbr)
+        for child in list(el):
+            if child.tag != "wbr" and child.tail and LONG_WORD_RE.search(child.tail):
+                parts = pieces(child.tail)
+                child.tail = parts[0]
+                at = list(el).index(child) + 1
+                for k, part in enumerate(parts[1:]):
+                    wbr = etree.Element("wbr")
+                    wbr.tail = part
+                    el.insert(at + k, wbr)
+
+
 class _FinishTree(Treeprocessor):
     """Ids, captions, figures, footnotes and links, after inline processing."""
 
@@ -247,6 +284,8 @@ class _FinishTree(Treeprocessor):
                 if el.tail:
                     el.tail = ctx.typography(el.tail)
         replace_emoji(root)
+        for cell in [c for c in root.iter() if c.tag in ("td", "th")]:
+            _break_long_words(cell)
 
     def _footnotes(self, root: etree.Element) -> None:
         ctx = self.ctx
