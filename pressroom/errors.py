@@ -35,6 +35,10 @@ def display_path(path: Path | str) -> str:
         return str(p)
 
 
+MESSAGE_LIMIT = 800
+"""Characters of a message printed at most (source values in messages are quoted shorter still)."""
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One thing wrong with the input."""
@@ -47,12 +51,20 @@ class Problem:
     """'error' or 'warning'."""
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+        return f"{self.location}: {self.shown}"
+
+    @property
+    def shown(self) -> str:
+        """The message as printed: one that quotes a huge source value (a data: URI, a whole
+        paragraph from a renderer's error) is cut, saying how much was left out."""
+        if len(self.message) <= MESSAGE_LIMIT:
+            return self.message
+        return f"{self.message[:MESSAGE_LIMIT]}... ({len(self.message) - MESSAGE_LIMIT} more characters)"
 
     def format(self, with_severity: bool = False) -> str:
         """`path:line: message`, or `path:line: severity: message`."""
         if with_severity:
-            return f"{self.location}: {self.severity}: {self.message}"
+            return f"{self.location}: {self.severity}: {self.shown}"
         return str(self)
 
 
