@@ -3,12 +3,16 @@ directives), found while loading, before anything is rendered; and the syntax it
 
 from __future__ import annotations
 
+import base64
+import html
 import os
 import re
+import xml.etree.ElementTree as etree
 from pathlib import Path
+from urllib.parse import unquote, unquote_to_bytes
 
 from ..errors import Problem, SourceLocation, expected, suggest
-from .book import shorten
+from .book import link_hrefs, shorten
 from .glyphs import describe_char, missing
 
 DIRECTIVE_RE = re.compile(r"^:::\s*(?P<name>[A-Za-z][\w-]*)?(?P<args>[^\n]*)$")
@@ -229,14 +233,12 @@ def refused(url: str, root: Path, chapter_dir: Path) -> bool:
 
 
 def html_unescape(text: str) -> str:
-    import html
     return html.unescape(text)
 
 
 def image_path(src: str, root: Path, chapter_dir: Path) -> Path | None:
     """The file an image path names: `/x` from the manuscript root (a site's root), a relative path
     from the chapter's folder, then from the root. None for a path that leaves the manuscript."""
-    from urllib.parse import unquote
     src = unquote(src.split("#", 1)[0].split("?", 1)[0])
     if src.startswith("/"):
         candidates = [root / src.lstrip("/")]
@@ -297,8 +299,6 @@ def image_problems(src: str, path: Path, line: int, root: Path, chapter_dir: Pat
 
 def check_data_uri(src: str, loc: SourceLocation) -> list[Problem]:
     """A data: image must decode, and be an image of a kind the renderer reads."""
-    import base64
-    from urllib.parse import unquote_to_bytes
     head, _, payload = src.partition(",")
     mime = head[5:].split(";", 1)[0].strip().lower()
     try:
@@ -323,7 +323,6 @@ def check_data_uri(src: str, loc: SourceLocation) -> list[Problem]:
 def lint_links(body: str, path: Path, first_line: int, anchors, section_id: str, targets: set[str],
                book: bool) -> list[Problem]:
     """Links to headings, chapters and recommendations that lead nowhere."""
-    from .book import link_hrefs
     out: list[Problem] = []
     for i, href in link_hrefs(body):
         loc = SourceLocation.of(path, first_line + i)
@@ -409,7 +408,6 @@ def check_image(target: Path, path: Path, line: int, name: str | None = None) ->
         text = data.decode("utf-8", "replace")
         if "<svg" not in text:
             return [Problem(loc, f"'{name}' is not an SVG image (expected an <svg> document)")]
-        import xml.etree.ElementTree as etree
         try:
             etree.fromstring(data)
         except etree.ParseError as exc:

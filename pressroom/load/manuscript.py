@@ -9,6 +9,7 @@ from pathlib import Path
 from ..errors import BuildError, Problems, describe, expected, suggest
 from ..model import Manuscript, Publication, Recommendation, Section, Texts
 from . import config
+from .book import Anchors, clean_markdown, read_book_source, slug
 from .config import check_keys
 from .editions import matches, takes
 from .frontmatter import SourceText, read_source
@@ -76,7 +77,6 @@ def book_chapter_paths(root: Path, publication: Publication, p: Problems) -> lis
 
 def load_book_sections(root: Path, publication: Publication, p: Problems) -> tuple[Section, ...]:
     """A book folder's chapters: any Markdown, front matter optional, other tools' keys ignored."""
-    from .book import read_book_source
     sections: list[Section] = []
     seen: dict[str, Section] = {}
     for path in book_chapter_paths(root, publication, p):
@@ -112,7 +112,6 @@ def load_book_sections(root: Path, publication: Publication, p: Problems) -> tup
 
 def _book_id(path: Path, root: Path, seen: dict) -> str:
     """`user-guide/deploying-your-docs.md` -> `deploying-your-docs` (with its folder if taken)."""
-    from .book import slug
     base = slug(slug_of(path)) if slug_of(path) else "chapter"
     if base in seen:
         base = slug(path.relative_to(root).with_suffix("").as_posix().replace("/", "-"))
@@ -123,7 +122,6 @@ def _book_id(path: Path, root: Path, seen: dict) -> str:
 
 
 def _cleaned(body: str, path: Path, first_line: int):
-    from .book import clean_markdown
     return clean_markdown(body, path, first_line)
 
 
@@ -253,7 +251,6 @@ def load_manuscript(root: Path, styles: Path, languages: tuple[str, ...] | None 
 
 def _lint(root: Path, texts: Texts, p: Problems, original: Texts | None = None) -> None:
     # Ids never change in translation: targets are those of the original.
-    from .book import Anchors
     basis = original or texts
     targets = {s.id for s in basis.sections} | {r.id for r in basis.recommendations}
     audiences = [a.id for a in texts.publication.audiences]

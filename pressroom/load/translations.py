@@ -9,6 +9,7 @@ from pathlib import Path
 from ..errors import BuildError, Problems, describe, expected, suggest
 from ..model import Recommendation, Section, Texts
 from . import config
+from .book import clean_markdown, read_book_source
 from .frontmatter import read_source
 from .layout import SECTION_DIRS, TRANSLATED_RECOMMENDATION_KEYS, sha256_text
 from .yamlfile import read_text
@@ -66,7 +67,6 @@ def _read_translation(p: Problems, path: Path, rel: str, lang: str, allowed: set
                               f"(expected a {lang} file at this path)")
         return None
     if book:
-        from .book import read_book_source
         try:
             src, title = read_book_source(path)
         except BuildError as exc:
@@ -115,7 +115,6 @@ def load_translation(root: Path, lang: str, base: Texts, p: Problems) -> Texts |
             _status(p, path, src.meta, s.sha256, s.rel)
         title = _text(p, path, src.meta, "title", s.title, required=True)
         short = _text(p, path, src.meta, "short_title", "", required=False) or title
-        from .book import clean_markdown
         body, warnings = clean_markdown(src.body, path, src.body_line)
         p.extend(warnings)
         sections.append(replace(s, title=str(title).strip(), short_title=str(short).strip(), path=path,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
-from pathlib import Path
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
+from urllib.parse import unquote
 
 import markdown
 from markdown.extensions import Extension
@@ -115,8 +117,6 @@ def _slug(text: str) -> str:
 
 def _image_src(src: str, ctx: RenderContext) -> str:
     """An image path as the renderer finds it from the manuscript root."""
-    import posixpath
-    from urllib.parse import unquote
     if not src or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//", src):
         return src
     if src.startswith("/"):
