@@ -129,6 +129,7 @@ def _image_src(src: str, ctx: RenderContext) -> str:
 
 
 LONG_WORD_RE = re.compile(r"\S{21,}")
+STASH_RE = re.compile("\x02[^\x03]*\x03")
 BREAK_AFTER_RE = re.compile(r"(?<=[/._\-=&?:,])(?=[^/._\-=&?:,])")
 
 
@@ -137,9 +138,14 @@ def _break_long_words(cell: etree.Element) -> None:
     their slashes, dots and dashes, so that a table from a real book does not run off the page."""
     def pieces(text: str) -> list[str]:
         out, last = [], 0
+        # Python-Markdown's placeholders for entities and raw HTML (\x02...\x03) are never cut.
+        kept = [(p.start(), p.end()) for p in STASH_RE.finditer(text)]
         for m in LONG_WORD_RE.finditer(text):
+            if len(STASH_RE.sub("", m.group(0))) < 21:
+                continue
             cuts = [c.start() + m.start() for c in BREAK_AFTER_RE.finditer(m.group(0))]
             cuts += list(range(m.start() + 20, m.end(), 20)) if not cuts else []
+            cuts = [c for c in cuts if not any(a < c < b for a, b in kept)]
             for cut in sorted(set(c for c in cuts if m.start() < c < m.end())):
                 out.append(text[last:cut])
                 last = cut
