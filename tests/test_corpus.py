@@ -166,3 +166,32 @@ def test_a_wide_table_from_a_real_book_stays_on_the_page(tmp_path):
     page.extract_text(visitor_text=lambda text, cm, tm, font, size: xs.append(tm[4] * cm[0] + cm[4]) if text.strip() else None)
     assert xs and max(xs) < width - 50  # the right margin; an overflowing column starts past it
     assert "anywhere/at/all" in page.extract_text().replace("\n", "")
+
+
+def test_root_relative_and_chapter_relative_images(tmp_path, capsys):
+    from PIL import Image
+    book = tmp_path / "book"
+    (book / "assets" / "images").mkdir(parents=True)
+    (book / "docs" / "img").mkdir(parents=True)
+    Image.new("RGB", (40, 20), "navy").save(book / "assets" / "images" / "chart.png")
+    (book / "docs" / "img" / "dot.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><circle cx="5" cy="5" r="4"/></svg>')
+    (book / "publication.yml").write_text("title: Pictures\nlanguage: en\ndate: '2024-05-01'\n"
+                                          "chapters: [docs/guide/one.md]\n")
+    (book / "docs" / "guide").mkdir()
+    (book / "docs" / "guide" / "one.md").write_text(
+        "# One\n\n![A chart](/assets/images/chart.png)\n\n![A dot](../img/dot.svg)\n\n"
+        "![Missing](/assets/images/nowhere.png)\n\n![Remote](https://example.org/pic.png)\n")
+    assert run_cli("check", "--manuscript", book) == 1
+    err = capsys.readouterr()
+    text = err.out + err.err
+    assert "one.md:7: error: image not found: '/assets/images/nowhere.png'" in text
+    assert ("one.md:9: error: remote image 'https://example.org/pic.png' is not fetched (a publication is built from "
+            "its own files: download it into the manuscript folder, e.g. as figures/pic.png") in text
+    assert "chart.png" not in text.replace("nowhere.png", "") and "dot.svg" not in text
+    (book / "docs" / "guide" / "one.md").write_text(
+        "# One\n\n![A chart](/assets/images/chart.png)\n\n![A dot](../img/dot.svg)\n")
+    assert run_cli("build", "--manuscript", book, "--out", tmp_path / "dist", "--quiet") == 0
+    reader = PdfReader(tmp_path / "dist" / "en" / "report.pdf")
+    images = [img for page in reader.pages for img in page.images]
+    assert images, "the root-relative PNG is in the PDF"
