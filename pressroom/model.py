@@ -86,6 +86,11 @@ class Publication:
     """Postal or other contact line, or empty."""
     labels: tuple[tuple[str, str], ...] = ()
     """Overrides of generated texts (`contents`, `recommendation`...), as pairs."""
+    chapters: tuple[str, ...] = ()
+    """For a book folder: the chapter files (paths or patterns, in reading order); empty for the
+    manuscript layout (`chapters/NN-slug.md`)."""
+    dated: bool = True
+    """Whether `date` was given; an undated publication prints no date."""
 
     def audience(self, audience_id: str) -> Audience:
         """The audience with this id."""
@@ -120,6 +125,8 @@ class Section:
     """For brief texts: the audience they address."""
     sha256: str = ""
     """Hash of the source file (for translations and build keys)."""
+    permalink: str = ""
+    """The address a site generator gave the page (`permalink:` in front matter), for links to it."""
 
 
 @dataclass(frozen=True)

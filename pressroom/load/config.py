@@ -32,6 +32,7 @@ PUBLICATION_KEYS = {
     "website": "download address",
     "contact": "contact line",
     "labels": "overrides of generated texts",
+    "chapters": "a book folder's chapter files, in order (paths or patterns such as '*.md')",
 }
 TRANSLATED_PUBLICATION_KEYS = {
     "title", "subtitle", "publisher", "version", "licence", "subject", "keywords", "epigraph",
@@ -117,6 +118,7 @@ def load_publication(path: Path, base: Publication | None = None) -> Publication
         if language and languages and languages[0] != language:
             p.error(path, data.line_of("languages"), f"'languages' must start with the original language '{language}'")
         before = len(p.items)
+        dated = data.get("date") is not None
         date = _str(p, path, data, "date", default_date())
         try:
             if len(p.items) == before:
@@ -131,6 +133,7 @@ def load_publication(path: Path, base: Publication | None = None) -> Publication
         title = _str(p, path, data, "title", base.title)
         language = path.parent.name
         languages, date, page_size = base.languages, base.date, base.page_size
+        dated = base.dated
 
     audiences = _audiences(p, path, data, base)
     rubrics = _rubrics(p, path, data, base)
@@ -154,6 +157,8 @@ def load_publication(path: Path, base: Publication | None = None) -> Publication
         keywords=_str_list(p, path, data, "keywords") if "keywords" in data or not base else base.keywords,
         website=_str(p, path, data, "website", "") if base is None else base.website,
         contact=_str(p, path, data, "contact", fallback.contact if fallback else ""),
+        chapters=_str_list(p, path, data, "chapters") if base is None else base.chapters,
+        dated=dated,
     )
     p.raise_if_errors()
     return Publication(
@@ -297,7 +302,8 @@ def _epigraph(p: Problems, path: Path, data: LineDict) -> Epigraph | None:
 def load_editions(path: Path, publication: Publication) -> tuple[EditionSpec, ...]:
     """Read `editions.yml`, or the default (one full report) when it does not exist."""
     if not path.is_file():
-        return (EditionSpec("report", "report", None, publication.languages, DEFAULT_REPORT_CONTENTS,
+        contents = (*publication.chapters, "recommendations") if publication.chapters else DEFAULT_REPORT_CONTENTS
+        return (EditionSpec("report", "report", None, publication.languages, contents,
                             "all", "print.css", None, True),)
     p = Problems()
     data = load_yaml_file(path)

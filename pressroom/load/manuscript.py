@@ -9,6 +9,7 @@ from pathlib import Path
 from ..errors import BuildError, Problems, describe, display_path, expected, suggest
 from ..model import Manuscript, Publication, Recommendation, Section, Texts
 from . import config
+from .book import Anchors, clean_markdown, read_book_source, slug
 from .config import check_keys
 from .editions import matches, takes
 from .frontmatter import SourceText, read_source
@@ -56,8 +57,78 @@ def _text(p: Problems, src: SourceText, key: str, required: bool = True) -> str:
     return value.strip()
 
 
+def book_chapter_paths(root: Path, publication: Publication, p: Problems) -> list[Path]:
+    """The files a book folder's `chapters:` names, in its order (patterns sorted by name)."""
+    out: list[Path] = []
+    where = root / "publication.yml"
+    for item in publication.chapters:
+        if "*" in item or "?" in item or "[" in item:
+            found = sorted(f for f in root.glob(item) if f.is_file() and f.suffix.lower() in (".md", ".markdown"))
+        else:
+            found = [root / item]
+        if not found:
+            p.error(where, 1, f"chapters: '{item}' matches no Markdown file (expected a path such as "
+                              "intro.md or a pattern such as '*.md', relative to this folder)")
+        for f in found:
+            if f not in out:
+                out.append(f)
+    return out
+
+
+def load_book_sections(root: Path, publication: Publication, p: Problems) -> tuple[Section, ...]:
+    """A book folder's chapters: any Markdown, front matter optional, other tools' keys ignored."""
+    sections: list[Section] = []
+    seen: dict[str, Section] = {}
+    for path in book_chapter_paths(root, publication, p):
+        if not path.is_file():
+            p.error(path, None, "chapter file not found" if not path.exists() else
+                    "not a file (expected a Markdown file; chapters: lists files, not folders)")
+            continue
+        try:
+            src, title = read_book_source(path)
+        except BuildError as exc:
+            p.extend(exc.problems)
+            continue
+        rel = path.relative_to(root).as_posix()
+        given = src.meta.get("id")
+        sid = given.strip() if isinstance(given, str) and given.strip() else _book_id(path, root, seen)
+        short = src.meta.get("short_title")
+        short = short.strip() if isinstance(short, str) and short.strip() else title
+        permalink = src.meta.get("permalink")
+        body, warnings = _cleaned(src.body, path, src.body_line)
+        p.extend(warnings)
+        if not body.strip():
+            p.warning(path, src.body_line, "the chapter has no text (expected Markdown after its title)")
+        s = Section(id=sid, kind="chapter", title=title, short_title=short, path=path, rel=rel, body=body,
+                    body_line=src.body_line, sha256=sha256_text(src.raw),
+                    permalink=permalink if isinstance(permalink, str) else "")
+        if sid in seen:
+            p.error(path, src.meta.line_of("id") if given else 1,
+                    f"duplicate section id '{sid}' (also used by {seen[sid].rel})")
+        seen[sid] = s
+        sections.append(s)
+    return tuple(sections)
+
+
+def _book_id(path: Path, root: Path, seen: dict) -> str:
+    """`user-guide/deploying-your-docs.md` -> `deploying-your-docs` (with its folder if taken)."""
+    base = slug(slug_of(path)) if slug_of(path) else "chapter"
+    if base in seen:
+        base = slug(path.relative_to(root).with_suffix("").as_posix().replace("/", "-"))
+    sid, n = base, 2
+    while sid in seen:
+        sid, n = f"{base}-{n}", n + 1
+    return sid
+
+
+def _cleaned(body: str, path: Path, first_line: int):
+    return clean_markdown(body, path, first_line)
+
+
 def load_sections(root: Path, publication: Publication, p: Problems) -> tuple[Section, ...]:
     """Read front matter, chapters, back matter and brief texts under `root`."""
+    if publication.chapters:
+        return load_book_sections(root, publication, p)
     audiences = {a.id for a in publication.audiences}
     sections: list[Section] = []
     for folder, kind in SECTION_DIRS:
@@ -77,9 +148,11 @@ def load_sections(root: Path, publication: Publication, p: Problems) -> tuple[Se
                         f"unknown audience '{audience}'{suggest(str(audience), audiences)} (expected {expected(audiences)})")
             if kind == "chapter" and not src.body.strip():
                 p.error(src.path, src.body_line, "the chapter is empty (expected Markdown text after the front matter)")
+            body, warnings = _cleaned(src.body, src.path, src.body_line)
+            p.extend(warnings)
             sections.append(Section(
                 id=sid, kind=kind, title=title, short_title=_text(p, src, "short_title", False) or title,
-                path=src.path, rel=f"{folder}/{src.path.name}", body=src.body, body_line=src.body_line,
+                path=src.path, rel=f"{folder}/{src.path.name}", body=body, body_line=src.body_line,
                 audience=audience, sha256=sha256_text(src.raw)))
     seen: dict[str, Section] = {}
     for s in sections:
@@ -133,10 +206,12 @@ def load_recommendations(root: Path, publication: Publication, p: Problems) -> t
                         f"unknown audience '{a}'{suggest(str(a), audiences)} (expected {expected(audiences)})")
         if not src.body.strip():
             p.error(src.path, src.body_line, "the recommendation has no text (expected its argument after the front matter)")
+        body, warnings = _cleaned(src.body, src.path, src.body_line)
+        p.extend(warnings)
         recs.append(Recommendation(
             id=rid, title=_text(p, src, "title"), rubric=rubric, country=country,
             audiences=tuple(str(a) for a in auds), summary=_text(p, src, "summary", False),
-            body=src.body, path=src.path, body_line=src.body_line, sha256=sha256_text(src.raw)))
+            body=body, path=src.path, body_line=src.body_line, sha256=sha256_text(src.raw)))
     order = {r.id: r.order for r in publication.rubrics}
     return tuple(sorted(recs, key=lambda r: (order.get(r.rubric, 99), r.sort_key)))
 
@@ -168,6 +243,9 @@ def load_manuscript(root: Path, styles: Path, languages: tuple[str, ...] | None 
                 _lint(root, translated, p, texts[publication.language])
     _check_editions(root, editions, texts[publication.language], p)
     _check_stylesheets(root, editions, styles, p)
+    if not publication.dated:
+        p.warning(root / "publication.yml", 1, "the publication has no date: none is printed (expected "
+                                               "'date: YYYY-MM-DD' to print one)")
     p.raise_if_errors()
     for w in p.warnings:
         log.debug("warning: %s", w)
@@ -179,10 +257,15 @@ def _lint(root: Path, texts: Texts, p: Problems, original: Texts | None = None) 
     basis = original or texts
     targets = {s.id for s in basis.sections} | {r.id for r in basis.recommendations}
     audiences = [a.id for a in texts.publication.audiences]
+    anchors = Anchors(texts.sections, texts.recommendations)
+    anchors.global_ids |= targets
+    book = bool(texts.publication.chapters)
     for s in texts.sections:
-        p.extend(lint_markdown(s.body, s.path, s.body_line, targets, audiences, root))
+        p.extend(lint_markdown(s.body, s.path, s.body_line, targets, audiences, root,
+                               anchors=anchors, section_id=s.id, book=book))
     for r in texts.recommendations:
-        p.extend(lint_markdown(r.body, r.path, r.body_line, targets, audiences, root))
+        p.extend(lint_markdown(r.body, r.path, r.body_line, targets, audiences, root,
+                               anchors=anchors, section_id=r.id, book=book))
 
 
 def _check_editions(root: Path, editions, texts: Texts, p: Problems) -> None:

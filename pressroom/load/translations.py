@@ -9,6 +9,7 @@ from pathlib import Path
 from ..errors import BuildError, Problems, describe, expected, suggest
 from ..model import Recommendation, Section, Texts
 from . import config
+from .book import clean_markdown, read_book_source
 from .frontmatter import read_source
 from .layout import SECTION_DIRS, TRANSLATED_RECOMMENDATION_KEYS, sha256_text
 from .yamlfile import read_text
@@ -56,11 +57,24 @@ def _text(p: Problems, path: Path, meta, key: str, fallback: str, required: bool
     return value.strip()
 
 
-def _read_translation(p: Problems, path: Path, rel: str, lang: str, allowed: set[str], where: str):
-    """The translated file's source, or None (with the problem recorded) when missing or unreadable."""
+def _read_translation(p: Problems, path: Path, rel: str, lang: str, allowed: set[str], where: str,
+                      original: str = "the original", book: bool = False):
+    """The translated file's source, or None (with the problem recorded) when missing or unreadable.
+
+    A missing translation is a warning (an error with --strict): the original's text stands in."""
     if not path.is_file():
-        p.error(path, None, f"missing translation of {rel} (expected a {lang} file at this path)")
+        p.warning(path, None, f"missing translation of {rel}: the {original} text is used instead "
+                              f"(expected a {lang} file at this path)")
         return None
+    if book:
+        try:
+            src, title = read_book_source(path)
+        except BuildError as exc:
+            p.extend(exc.problems)
+            return None
+        if not src.meta.get("title"):
+            src.meta["title"] = title
+        return src
     try:
         src = read_source(path)
     except BuildError as exc:
@@ -85,26 +99,35 @@ def load_translation(root: Path, lang: str, base: Texts, p: Problems) -> Texts |
         p.extend(exc.problems)
         return None
     sections: list[Section] = []
+    book = bool(base.publication.chapters)
+    original = _language_name(base.language)
     for s in base.sections:
         path = translation_path(root, lang, s.rel)
-        src = _read_translation(p, path, s.rel, lang, SECTION_TRANSLATION_KEYS, "")
+        src = _read_translation(p, path, s.rel, lang, SECTION_TRANSLATION_KEYS, "", original, book)
         if src is None:
+            if not path.is_file():
+                sections.append(s)  # partial translation: the original stands in
             continue
         if src.meta.get("id", s.id if s.kind != "brief" else None) not in (s.id, None) and s.kind != "brief":
             p.error(path, src.meta.line_of("id"), f"translated id {_shown(src.meta.get('id'))} differs from the original "
                                                   f"(expected id: {s.id}; ids never change in translation)")
-        _status(p, path, src.meta, s.sha256, s.rel)
+        if not (book and src.meta.get("source_sha256") is None):
+            _status(p, path, src.meta, s.sha256, s.rel)
         title = _text(p, path, src.meta, "title", s.title, required=True)
         short = _text(p, path, src.meta, "short_title", "", required=False) or title
+        body, warnings = clean_markdown(src.body, path, src.body_line)
+        p.extend(warnings)
         sections.append(replace(s, title=str(title).strip(), short_title=str(short).strip(), path=path,
-                                body=src.body, body_line=src.body_line, sha256=sha256_text(src.raw)))
+                                body=body, body_line=src.body_line, sha256=sha256_text(src.raw)))
     recs: list[Recommendation] = []
     for r in base.recommendations:
         rel = f"recommendations/{r.path.name}"
         path = translation_path(root, lang, rel)
         src = _read_translation(p, path, rel, lang, TRANSLATED_RECOMMENDATION_KEYS,
-                                " in a translated recommendation")
+                                " in a translated recommendation", original)
         if src is None:
+            if not path.is_file():
+                recs.append(r)
             continue
         if src.meta.get("id") != r.id:
             got = src.meta.get("id")
@@ -116,6 +139,15 @@ def load_translation(root: Path, lang: str, base: Texts, p: Problems) -> Texts |
                             summary=_text(p, path, src.meta, "summary", r.summary, required=False),
                             body=src.body, path=path, body_line=src.body_line, sha256=sha256_text(src.raw)))
     return Texts(lang, publication, tuple(sections), tuple(recs))
+
+
+def _language_name(code: str) -> str:
+    """`en` -> `English`, for messages."""
+    try:
+        import babel
+        return babel.Locale.parse(code).get_display_name("en").split(" (")[0]
+    except Exception:  # noqa: BLE001 - any unknown code is shown as it is
+        return code
 
 
 def sign_off(root: Path, translated: Path) -> str:

@@ -38,6 +38,18 @@ def font_files() -> list[Path]:
     return files
 
 
+def fallback_font_files() -> list[Path]:
+    """Fonts for the characters the typefaces lack, found by fontconfig's fallback: Noto Sans (Greek,
+    Cyrillic, Vietnamese and other Latin, symbols). Emoji are pictures (pressroom.render.emoji)."""
+    files = []
+    try:
+        import fontpkg_noto_sans
+        files += sorted((Path(fontpkg_noto_sans.__file__).parent / "files").glob("*.ttf"))
+    except ImportError:  # pragma: no cover - a dependency; without it such characters show as missing
+        pass
+    return files
+
+
 def font_face_css() -> str:
     """@font-face rules for the packaged fonts (variable fonts: one file per style)."""
     rules = []
@@ -59,9 +71,10 @@ def configure_fontconfig(cache_dir: Path) -> None:
     cache_dir = cache_dir.resolve()
     cache_dir.mkdir(parents=True, exist_ok=True)
     dirs = sorted({str(f.parent) for f in font_files()})
+    fallback = "".join(f"  <dir>{d}</dir>\n" for d in sorted({str(f.parent) for f in fallback_font_files()}) if d not in dirs)
     conf = cache_dir / "fonts.conf"
     text = ('<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
-            + "".join(f"  <dir>{d}</dir>\n" for d in dirs)
+            + "".join(f"  <dir>{d}</dir>\n" for d in dirs) + fallback
             + f"  <cachedir>{cache_dir / 'fontconfig'}</cachedir>\n</fontconfig>\n")
     if not conf.exists() or conf.read_text() != text:
         conf.write_text(text)

@@ -14,6 +14,7 @@ from ..errors import BuildError, Problem, SourceLocation
 from ..model import Edition, RenderedHTML
 from .figures import data_uri, recommendation_matrix
 from .i18n import format_long_date, labels_for, typeset_edition, typography_for
+from ..load.book import Anchors
 from .markdown import RenderContext, render_markdown
 
 ROMAN = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l"), (40, "xl"),
@@ -72,20 +73,46 @@ def anchors_of(edition: Edition) -> frozenset:
     return frozenset(ids | {"contents", "recommendations"})
 
 
+def _root_of(section) -> Path:
+    """The manuscript root of a section: its path with its `rel` taken off."""
+    path = section.path
+    for _ in section.rel.split("/"):
+        path = path.parent
+    # A translation lives under <root>/<lang>/ (its rel is the original's): images are the root's.
+    if re.fullmatch(r"[a-z]{2}", path.name) and (path.parent / "publication.yml").is_file():
+        return path.parent
+    return path
+
+
 def render_fragments(edition: Edition, footnotes: str, figure_uri=None) -> tuple[list[Fragment], dict]:
     """Markdown of every section and recommendation of the edition to HTML fragments."""
     pub = edition.publication
     labels = labels_for(edition.language, pub.labels)
     audience_labels = {a.id: a.short for a in pub.audiences}
-    anchors = anchors_of(edition)
+    table = Anchors(edition.sections, edition.recommendations)
+    anchors = anchors_of(edition) | frozenset(table.all_ids())
     typo = typography_for(edition.language)
+    book = bool(pub.chapters)
 
-    def ctx(section_id: str) -> RenderContext:
+    def links_of(section_id: str):
+        def resolve(href: str) -> str | None:
+            status, target = table.resolve(section_id, href)
+            if status == "internal":
+                return f"#{target}"
+            if status == "external":
+                return href
+            return None
+        return resolve
+
+    def ctx(section_id: str, rel: str = "", image_root=None) -> RenderContext:
         return RenderContext(section_id, edition.audience, audience_labels, anchors, footnotes,
-                             figure_uri, labels["for"], typo, 1 if footnotes == "web" else 0)
+                             figure_uri, labels["for"], typo, 1 if footnotes == "web" else 0,
+                             headings=tuple(table.heading_ids(section_id)), links=links_of(section_id),
+                             image_base=rel.rsplit("/", 1)[0] if book and "/" in rel else "",
+                             image_root=image_root)
 
     sections = [Fragment(s.id, s.title, s.short_title, s.kind,
-                         trusted(render_markdown(s.body, ctx(s.id)))) for s in edition.sections]
+                         trusted(render_markdown(s.body, ctx(s.id, s.rel, _root_of(s))))) for s in edition.sections]
     recs = {r.id: trusted(render_markdown(r.body, ctx(r.id))) for r in edition.recommendations}
     if footnotes == "web":
         problems = [p for s in edition.sections for p in web_url_problems(s, sections_html(sections, s.id))]
@@ -165,7 +192,7 @@ def render_page(edition: Edition, styles: Path, media: str, report_pages: dict |
         labels=labels,
         lang=edition.language,
         locale=pub.locale.replace("_", "-"),
-        date=format_long_date(pub.date, pub.locale),
+        date=format_long_date(pub.date, pub.locale) if pub.dated else "",
         sections=sections,
         front=[s for s in sections if s.kind == "front"],
         chapters=[s for s in sections if s.kind == "chapter"],

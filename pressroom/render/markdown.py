@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
+from urllib.parse import unquote
 
 import markdown
 from markdown.extensions import Extension
@@ -13,6 +16,7 @@ from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 from ..load.lint import DIRECTIVE_RE, code_mask
+from .emoji import replace_emoji
 
 # --- Rendering ---------------------------------------------------------------------------
 
@@ -38,6 +42,16 @@ class RenderContext:
     """Language-specific typography applied to text nodes (French spaces)."""
     heading_shift: int = 0
     """Added to every heading level (the web edition nests chapters one level deeper)."""
+    headings: tuple = ()
+    """Document ids of this fragment's headings, in order (pressroom.load.book.Anchors); empty: made
+    from the section prefix and the heading's slug."""
+    links: Callable[[str], str | None] | None = None
+    """A link's href -> `#id` in the document, `None` for a link to leave as plain text, or the href
+    itself for a link out of the document; None: links to `#id` are kept when the edition holds it."""
+    image_base: str = ""
+    """The section's folder under the manuscript root (a book's chapter): relative image paths start there."""
+    image_root: Path | None = None
+    """The manuscript root, to tell which of the chapter's folder or the root holds an image."""
 
 
 class _DirectivePreprocessor(Preprocessor):
@@ -101,6 +115,62 @@ def _slug(text: str) -> str:
     return re.sub(r"[\s_]+", "-", text).strip("-")[:60] or "section"
 
 
+def _image_src(src: str, ctx: RenderContext) -> str:
+    """An image path as the renderer finds it from the manuscript root."""
+    if not src or re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:|^//", src):
+        return src
+    if src.startswith("/"):
+        return src.lstrip("/")
+    if ctx.image_base:
+        joined = posixpath.normpath(posixpath.join(ctx.image_base, src))
+        if not joined.startswith("..") and (ctx.image_root / unquote(joined)).is_file():
+            return joined
+    return src
+
+
+LONG_WORD_RE = re.compile(r"\S{21,}")
+STASH_RE = re.compile("\x02[^\x03]*\x03")
+BREAK_AFTER_RE = re.compile(r"(?<=[/._\-=&?:,])(?=[^/._\-=&?:,])")
+
+
+def _break_long_words(cell: etree.Element) -> None:
+    """Break opportunities (<wbr>) inside the long words of a table cell (addresses, code), after
+    their slashes, dots and dashes, so that a table from a real book does not run off the page."""
+    def pieces(text: str) -> list[str]:
+        out, last = [], 0
+        # Python-Markdown's placeholders for entities and raw HTML (\x02...\x03) are never cut.
+        kept = [(p.start(), p.end()) for p in STASH_RE.finditer(text)]
+        for m in LONG_WORD_RE.finditer(text):
+            if len(STASH_RE.sub("", m.group(0))) < 21:
+                continue
+            cuts = [c.start() + m.start() for c in BREAK_AFTER_RE.finditer(m.group(0))]
+            cuts += list(range(m.start() + 20, m.end(), 20)) if not cuts else []
+            cuts = [c for c in cuts if not any(a < c < b for a, b in kept)]
+            for cut in sorted(set(c for c in cuts if m.start() < c < m.end())):
+                out.append(text[last:cut])
+                last = cut
+        out.append(text[last:])
+        return out
+
+    for el in list(cell.iter()):
+        if el.text and LONG_WORD_RE.search(el.text):
+            parts = pieces(el.text)
+            el.text = parts[0]
+            for k, part in enumerate(parts[1:]):
+                wbr = etree.Element("wbr")
+                wbr.tail = part
+                el.insert(k, wbr)
+        for child in list(el):
+            if child.tag != "wbr" and child.tail and LONG_WORD_RE.search(child.tail):
+                parts = pieces(child.tail)
+                child.tail = parts[0]
+                at = list(el).index(child) + 1
+                for k, part in enumerate(parts[1:]):
+                    wbr = etree.Element("wbr")
+                    wbr.tail = part
+                    el.insert(at + k, wbr)
+
+
 class _FinishTree(Treeprocessor):
     """Ids, captions, figures, footnotes and links, after inline processing."""
 
@@ -110,7 +180,19 @@ class _FinishTree(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         ctx = self.ctx
-        # Heading ids, unique within the publication thanks to the section prefix.
+        # Heading levels never skip (a book's site generator may have let them); then heading ids:
+        # the document's ids in order when the fragment has the headings the Markdown wrote,
+        # else the section prefix and the slug.
+        heads = [el for el in root.iter() if len(el.tag) == 2 and el.tag[0] == "h" and el.tag[1] in "123456"]
+        last = 1
+        for el in heads:
+            level = max(2, min(int(el.tag[1]), last + 1))
+            if f"h{level}" != el.tag:
+                el.tag = f"h{level}"
+            last = level
+        if ctx.headings and len(ctx.headings) == len(heads):
+            for el, hid in zip(heads, ctx.headings):
+                el.set("id", hid)
         used: set[str] = set()
         for el in root.iter():
             if el.tag in ("h2", "h3", "h4") and "id" not in el.attrib:
@@ -120,6 +202,11 @@ class _FinishTree(Treeprocessor):
                     hid, n = f"{base}-{n}", n + 1
                 used.add(hid)
                 el.set("id", hid)
+        # Images: a site's root-relative path starts at the manuscript root, a book chapter's
+        # relative path at its own folder.
+        if ctx.image_root is not None:
+            for img in root.iter("img"):
+                img.set("src", _image_src(img.get("src", ""), ctx))
         # "Table: caption" paragraphs become the caption of the table that follows.
         for parent in list(root.iter()):
             kids = list(parent)
@@ -169,8 +256,17 @@ class _FinishTree(Treeprocessor):
         # Links to anchors the edition does not hold are unwrapped into plain text.
         for parent in list(root.iter()):
             for i, a in enumerate(list(parent)):
-                if a.tag == "a" and a.get("href", "").startswith("#") and "footnote" not in a.get("class", "") \
-                        and a.get("href")[1:] not in ctx.anchors:
+                if a.tag != "a" or "footnote" in a.get("class", "") or a.get("href") is None:
+                    continue
+                href = a.get("href", "")
+                if ctx.links is not None and not href.startswith(("#fn", "#fnref")):
+                    target = ctx.links(href)
+                    if target is not None:
+                        a.set("href", target)
+                        href = target
+                    else:
+                        href = "#"  # a chapter this publication does not hold: plain text below
+                if href.startswith("#") and href[1:] not in ctx.anchors:
                     span = etree.Element("span")
                     span.set("class", "xref-absent")
                     span.text, span.tail = a.text, a.tail
@@ -178,7 +274,7 @@ class _FinishTree(Treeprocessor):
                         span.append(c)
                     parent.remove(a)
                     parent.insert(i, span)
-                elif a.tag == "a" and re.match(r"^#[A-Z]{2}-\d+$", a.get("href", "")):
+                elif re.match(r"^#[A-Z]{2}-\d+$", href):
                     a.set("class", (a.get("class", "") + " xref-rec").strip())
         self._footnotes(root)
         if ctx.heading_shift:
@@ -193,6 +289,9 @@ class _FinishTree(Treeprocessor):
                     el.text = ctx.typography(el.text)
                 if el.tail:
                     el.tail = ctx.typography(el.tail)
+        replace_emoji(root)
+        for cell in [c for c in root.iter() if c.tag in ("td", "th")]:
+            _break_long_words(cell)
 
     def _footnotes(self, root: etree.Element) -> None:
         ctx = self.ctx
@@ -284,12 +383,13 @@ def render_markdown(text: str, ctx: RenderContext) -> str:
     # French quotes and apostrophes come from the French typography pass, not from smarty.
     smart = [] if ctx.typography else ["smarty"]
     md = markdown.Markdown(
-        extensions=["footnotes", "tables", "attr_list", "md_in_html", "sane_lists", *smart,
+        extensions=["footnotes", "tables", "attr_list", "md_in_html", "sane_lists", "admonition", *smart,
                     PressroomExtension(ctx)],
         extension_configs={"footnotes": {"BACKLINK_TITLE": "Back to text"},
                            "smarty": {"smart_angled_quotes": False}},
         output_format="html",
     )
+    md.ESCAPED_CHARS.append("$")  # `\$` is a dollar sign, as in kramdown, Pandoc and MkDocs
     html = md.convert(text)
     if ctx.footnotes == "print":
         html = html.replace("&#160;</span>", "</span>")
