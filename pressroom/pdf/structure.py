@@ -18,7 +18,9 @@ WeasyPrint (70) tags every box it paints; what it leaves, and what is done here:
 * annotations lack the Print flag (`/F 4`), and an annotation without `/Contents` gets its target;
 * footnotes: `install_roles` has WeasyPrint tag the footnote element as /Note (its marker /Lbl, its
   call /Reference), and each /Note here gets a unique `/ID`;
-* every page with annotations orders them by structure (`/Tabs /S`).
+* every page with annotations orders them by structure (`/Tabs /S`);
+* a list item whose marker is inside its first line (styles/print.css, so that it is painted in
+  reading order) is tagged /Lbl and the item's elements, without /LBody: they are put in one.
 """
 
 from __future__ import annotations
@@ -153,7 +155,7 @@ def repair(writer) -> dict[str, int]:
     """Repair the document held by a pypdf writer in place (see the module's docstring). Returns what
     was done, by kind, for tests and the bench."""
     root = writer._root_object  # noqa: SLF001
-    done = {"artifacts": 0, "scopes": 0, "links": 0, "alts": 0, "print_flags": 0, "notes": 0}
+    done = {"artifacts": 0, "scopes": 0, "links": 0, "alts": 0, "print_flags": 0, "notes": 0, "list_bodies": 0}
     if "/StructTreeRoot" not in root:
         return done
     tree_root = _obj(root["/StructTreeRoot"])
@@ -164,6 +166,7 @@ def repair(writer) -> dict[str, int]:
     done["links"], done["alts"] = _links(tree, parents)
     done["print_flags"] = _annotations(writer)
     done["notes"] = _notes(tree)
+    done["list_bodies"] = _list_bodies(writer, tree)
     return done
 
 
@@ -341,4 +344,35 @@ def _notes(tree: _Tree) -> int:
         while ident in taken:
             ident += "-"
         node[NameObject("/ID")] = TextStringObject(ident)
+    return count
+
+
+def _list_bodies(writer, tree: _Tree) -> int:
+    """The elements of a list item other than its label, in an /LBody (ISO 32000-1, 14.8.4.3.3)."""
+    count = 0
+    for node in tree.elements:
+        if tree.role(node) != "/LI":
+            continue
+        kids = _kids(node)
+        elements = [_obj(k) for k in kids]
+        if any(isinstance(k, DictionaryObject) and tree.role(k) == "/LBody" for k in elements):
+            continue
+        if not all(isinstance(k, DictionaryObject) and "/S" in k and isinstance(r, IndirectObject)
+                   for k, r in zip(elements, kids)):
+            continue  # marked content or annotations right in the item: left as they are
+        body_kids = [r for k, r in zip(elements, kids) if tree.role(k) != "/Lbl"]
+        if not body_kids:
+            continue
+        ref = tree.ref.get(id(node))
+        if ref is None:
+            continue
+        body = DictionaryObject({NameObject("/Type"): NameObject("/StructElem"), NameObject("/S"): NameObject("/LBody"),
+                                 NameObject("/P"): ref, NameObject("/K"): ArrayObject(body_kids)})
+        if "/Pg" in node:
+            body[NameObject("/Pg")] = node.raw_get("/Pg")
+        body_ref = writer._add_object(body)  # noqa: SLF001
+        for r in body_kids:
+            _obj(r)[NameObject("/P")] = body_ref
+        _set_kids(node, [r for k, r in zip(elements, kids) if tree.role(k) == "/Lbl"] + [body_ref])
+        count += 1
     return count
