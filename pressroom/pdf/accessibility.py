@@ -8,6 +8,7 @@ from io import BytesIO
 from pypdf import PdfReader
 
 from . import patches
+from .tagcheck import check_tags
 
 LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 HEADING_RE = re.compile(r"^/H([1-6])$")
@@ -48,6 +49,7 @@ def check_document(root, metadata, pages) -> list[str]:
     if "/StructTreeRoot" in root:
         problems += _check_structure(root["/StructTreeRoot"].get_object())
     problems += _check_fonts_and_links(pages)
+    problems += check_tags(root, pages)
     return problems
 
 
