@@ -130,9 +130,8 @@ def _elements(elements, parent) -> list[str]:
                 count("a /Note has no /ID [Matterhorn 19-003]")
             note_ids[ident] = note_ids.get(ident, 0) + 1
         elif role == "/LI":
-            if not any(isinstance(_obj(k), DictionaryObject) and _obj(k).get("/S") in ("/LBody", "/Lbl")
-                       for k in _kids(node)):
-                count("a list item (LI) has no /Lbl or /LBody [outloud LST-002]")
+            if not any(isinstance(_obj(k), DictionaryObject) and _obj(k).get("/S") == "/LBody" for k in _kids(node)):
+                count("a list item (LI) has no /LBody [outloud LST-002]")
         elif HEADING.match(role) and not _has_content(node):
             count(f"a heading ({role[1:]}) is empty [Matterhorn 14-002]")
         elif role in ("/Table", "/TR") and not _kids(node):
@@ -154,23 +153,23 @@ def _annotations(pages, objr_owner) -> list[str]:
         if not annots:
             continue
         if page.get("/Tabs") != "/S":
-            counts["a page with annotations does not order them by structure (/Tabs /S) [Matterhorn 28-010]"] = \
-                counts.get("a page with annotations does not order them by structure (/Tabs /S) [Matterhorn 28-010]", 0) + 1
+            tabs = "a page with annotations does not order them by structure (/Tabs /S) [Matterhorn 28-010]"
+            counts[tabs] = counts.get(tabs, 0) + 1
         for ref in _obj(annots):
             annot = _obj(ref)
             flags = int(annot.get("/F", 0))
             if flags & 2:  # hidden: neither shown nor read
                 continue
-            problem = None
+            found = []
             if not flags & PRINT_FLAG:
-                problem = "an annotation lacks the Print flag (/F 4) [outloud LNK-004]"
-            elif annot.get("/Subtype") == "/Link":
+                found.append("an annotation lacks the Print flag (/F 4) [outloud LNK-004]")
+            if annot.get("/Subtype") == "/Link":
                 owner = objr_owner.get(ref.idnum) if isinstance(ref, IndirectObject) else None
                 if owner is None or owner.get("/S") != "/Link":
-                    problem = "a link annotation is not in a /Link structure element [Matterhorn 28-011]"
-                elif not str(annot.get("/Contents", "")).strip():
-                    problem = "a link annotation has no /Contents [Matterhorn 28-004]"
-            if problem:
+                    found.append("a link annotation is not in a /Link structure element [Matterhorn 28-011]")
+                if not str(annot.get("/Contents", "")).strip():
+                    found.append("a link annotation has no /Contents [Matterhorn 28-004]")
+            for problem in found:
                 counts[problem] = counts.get(problem, 0) + 1
     return [f"{what} ({n}×)" if n > 1 else what for what, n in counts.items()]
 
