@@ -10,7 +10,8 @@ import re
 
 from pypdf.generic import DictionaryObject, IndirectObject
 
-HEADING = re.compile(r"^/H[1-6]?$")
+HEADING = re.compile(r"^/H([1-6]?)$")
+LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 # The operators the content check follows in a page's content: of marked content, and of painting
 # text and objects. They are found with bytes.find (a regular expression over a report's 5 MB of
 # content took half a second) and kept where they stand as words: in a hex string glyph codes are
@@ -108,8 +109,17 @@ def _elements(elements, parent) -> list[str]:
 
     tables: dict[int, list] = {}
     note_ids: dict[str, int] = {}
-    for node in elements:
+    last_level = 0
+    for number, node in enumerate(elements, 1):
         role = str(node.get("/S"))
+        if "/Lang" in node and not LANG.match(str(node["/Lang"])):
+            problems.append(f"invalid language tag {node['/Lang']!r} on a {role} element")
+        heading = HEADING.match(role)
+        if heading and heading.group(1):
+            level = int(heading.group(1))
+            if level > last_level + 1:
+                problems.append(f"heading level skips from H{last_level} to H{level}")
+            last_level = level
         if role in ("/TH", "/TD"):
             up = parent.get(id(node))
             while up is not None and up.get("/S") != "/Table":
@@ -121,6 +131,9 @@ def _elements(elements, parent) -> list[str]:
                     count("a header cell (TH) has no /Scope [Matterhorn 15-003]")
                 if not _has_content(node):
                     count("a header cell (TH) is empty, so the cells it heads are headed by nothing [outloud TBL-011]")
+        elif role == "/Figure":
+            if not str(node.get("/Alt", "")).strip():
+                problems.append(f"a figure has no alternative text (/Alt), element {number}")
         elif role == "/Link":
             if not _has_content(node) and not str(node.get("/Alt", "")).strip():
                 count("a /Link element has no text and no /Alt [Matterhorn 28-008]")
