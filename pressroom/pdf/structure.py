@@ -45,21 +45,71 @@ _MARKED = re.compile(rb"/[^\s/<>\[\]()]+\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
 
 @functools.cache
 def install_roles() -> bool:
-    """Have WeasyPrint tag footnotes as notes (see ROLES). Once per process; False (and nothing
-    changed) when WeasyPrint's tagging is not where it was, which the accessibility check then
-    reports as footnotes without /Note."""
+    """Have WeasyPrint tag footnotes as notes (see ROLES), and paint its margin boxes (running heads,
+    the briefs' page numbers) as pagination artifacts, which it tags as text whose elements hang from
+    no tree: done here, in each worker as its PDF is written, no content stream has to be decoded
+    and compressed again by the post-pass (which still repairs any it finds). Once per process;
+    False (and nothing changed) when WeasyPrint's tagging is not where it was, in which case the
+    post-pass does it all."""
     try:
+        import weasyprint.pdf as wpdf
+        from weasyprint.formatting_structure import boxes
         from weasyprint.pdf import tags
-        original = tags._get_pdf_tag  # noqa: SLF001
+        original_tag, original_add = tags._get_pdf_tag, wpdf.add_tags  # noqa: SLF001
     except (ImportError, AttributeError):
         return False
 
     def get_pdf_tag(tag):
-        return ROLES.get(tag) or original(tag)
+        return ROLES.get(tag) or original_tag(tag)
 
-    get_pdf_tag.pressroom_original = original
+    def add_tags(pdf, document, pdf_version, page_streams):
+        margins = [_margin_mcids(page, stream, boxes) for page, stream in zip(document.pages, page_streams)]
+        original_add(pdf, document, pdf_version, page_streams)
+        try:
+            _margins_as_artifacts(pdf, page_streams, margins)
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            pass  # not as expected: the post-pass repairs the PDF instead
+
+    get_pdf_tag.pressroom_original = original_tag
+    add_tags.pressroom_original = original_add
     tags._get_pdf_tag = get_pdf_tag  # noqa: SLF001
+    wpdf.add_tags = add_tags
     return True
+
+
+def _margin_mcids(page, stream, boxes) -> set[int]:
+    """The MCIDs WeasyPrint gave to what its margin boxes paint on a page."""
+    tagged = getattr(stream, "_tags", None)
+    page_box = getattr(page, "_page_box", None)
+    if not tagged or page_box is None:
+        return set()
+    out = set()
+    todo = [b for b in page_box.children if isinstance(b, boxes.MarginBox)]
+    while todo:
+        box = todo.pop()
+        kid = tagged.get(box)
+        if kid is not None:
+            out.add(kid["mcid"])
+        todo += getattr(box, "children", ())
+    return out
+
+
+def _margins_as_artifacts(pdf, page_streams, margins) -> None:
+    import pydyf
+    root = pdf.objects[int(pdf.catalog["StructTreeRoot"].split()[0])]
+    nums = pdf.objects[int(root["ParentTree"].split()[0])]["Nums"]
+    for number, (stream, mcids) in enumerate(zip(page_streams, margins)):
+        if not mcids:
+            continue
+        items = stream.stream
+        for i in range(1, len(items) - 1):
+            item = items[i]
+            if isinstance(item, pydyf.Dictionary) and item.get("MCID") in mcids and items[i + 1] == b"BDC":
+                items[i - 1] = "/Artifact"
+                items[i] = pydyf.Dictionary({"Type": "/Pagination"})
+        entries = nums[2 * number + 1]
+        for mcid in mcids:
+            entries[mcid] = "null"
 
 
 def _obj(x):
