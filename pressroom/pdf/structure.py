@@ -5,8 +5,9 @@ just before it is written, so no PDF is parsed or written again for it.
 WeasyPrint (70) tags every box it paints; what it leaves, and what is done here:
 
 * running heads and the briefs' page numbers (margin boxes) are painted as marked content whose
-  structure elements hang from no tree: their sequences become `/Artifact /Pagination` and their
-  entries in the parent tree are dropped;
+  structure elements hang from no tree: `install_roles` has WeasyPrint paint them as
+  `/Artifact /Pagination` instead, and any such sequence left is made one here (its entry in the
+  parent tree dropped, its elements freed);
 * header cells carry no `/Scope`: a TH in a THead or in a table's first row heads its column, any
   other heads its row (the templates give every table a header row);
 * a link box with boxes inside (an inline inside a link, a flex item) is an annotation each, and the
@@ -32,7 +33,6 @@ from pypdf.generic import (ArrayObject, DictionaryObject, IndirectObject, NameOb
                            TextStringObject)
 
 from ..render.markdown import FOOTNOTE_ELEMENT
-
 
 ROLES = {FOOTNOTE_ELEMENT: "Note", f"{FOOTNOTE_ELEMENT}::footnote-marker": "Lbl",
          f"{FOOTNOTE_ELEMENT}::footnote-call": "Reference"}
