@@ -27,7 +27,8 @@ def main() -> None:
     import pressroom.pdf.accessibility as accessibility
     import pressroom.pdf.structure as structure
     from pressroom.build.cache import parts_common_key
-    from pressroom.build.pipeline import ReportJob, pinned_timestamps
+    from pressroom.build.make import ReportJob
+    from pressroom.build.pipeline import pinned_timestamps
     from pressroom.load.editions import editions_to_build
     from pressroom.load.manuscript import load_manuscript
     from pressroom.pdf.layout import configure_fontconfig
