@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from checkers import check
 from pressroom.pdf.accessibility import check_pdf
 from pressroom.pdf.postpass import add_page_labels
-from pressroom.pdf.structure import install_roles
+from pressroom.pdf import patches
 
 HTML = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Post-pass</title><style>
 @page { size: A5; margin: 20mm 15mm; @top-center { content: "Running head of the test"; }
@@ -41,7 +41,7 @@ def write(margins_as_artifacts: bool) -> bytes:
     in a build, or left as WeasyPrint tags them (for the post-pass to repair)."""
     import weasyprint
     import weasyprint.pdf as wpdf
-    assert install_roles()
+    assert patches.notes_and_margins()
     patched = wpdf.add_tags
     if not margins_as_artifacts:
         wpdf.add_tags = patched.pressroom_original

@@ -295,8 +295,6 @@ def write_pdf(laid: LaidOut, identifier: str) -> bytes:
     The file identifier is derived from the document's source (`identifier`), not drawn at random,
     so that the same sources give the same bytes."""
     patches.install()  # no-op when the build has installed them already
-    from .structure import install_roles
-    install_roles()
     with captured_weasyprint_log() as records:
         data = laid.document.write_pdf(pdf_tags=True, pdf_variant="pdf/ua-1", uncompressed_pdf=False,
                                        pdf_identifier=hashlib.md5(identifier.encode()).hexdigest().encode())

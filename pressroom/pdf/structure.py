@@ -5,7 +5,7 @@ just before it is written, so no PDF is parsed or written again for it.
 WeasyPrint (70) tags every box it paints; what it leaves, and what is done here:
 
 * running heads and the briefs' page numbers (margin boxes) are painted as marked content whose
-  structure elements hang from no tree: `install_roles` has WeasyPrint paint them as
+  structure elements hang from no tree: `patches.notes_and_margins` has WeasyPrint paint them as
   `/Artifact /Pagination` instead, and any such sequence left is made one here (its entry in the
   parent tree dropped, its elements freed);
 * header cells carry no `/Scope`: a TH in a THead or in a table's first row heads its column, any
@@ -17,7 +17,7 @@ WeasyPrint (70) tags every box it paints; what it leaves, and what is done here:
   element holding a link annotation outside any /Link becomes one, and a /Link with no text at all
   gets `/Alt`;
 * annotations lack the Print flag (`/F 4`), and an annotation without `/Contents` gets its target;
-* footnotes: `install_roles` has WeasyPrint tag the footnote element as /Note (its marker /Lbl, its
+* footnotes: `patches.notes_and_margins` has WeasyPrint tag the footnote element as /Note (its marker /Lbl, its
   call /Reference), and each /Note here gets a unique `/ID`;
 * every page with annotations orders them by structure (`/Tabs /S`);
 * a list item whose marker is inside its first line (styles/print.css, so that it is painted in
@@ -26,90 +26,17 @@ WeasyPrint (70) tags every box it paints; what it leaves, and what is done here:
 
 from __future__ import annotations
 
-import functools
 import re
 
 from pypdf.generic import (ArrayObject, DictionaryObject, IndirectObject, NameObject, NullObject, NumberObject,
                            TextStringObject)
 
-from ..render.markdown import FOOTNOTE_ELEMENT
+from . import patches
 
-ROLES = {FOOTNOTE_ELEMENT: "Note", f"{FOOTNOTE_ELEMENT}::footnote-marker": "Lbl",
-         f"{FOOTNOTE_ELEMENT}::footnote-call": "Reference"}
-"""PDF structure types of the elements WeasyPrint does not know (it tags them /NonStruct)."""
 
 PRINT_FLAG = 4
 PAGINATION = b"/Artifact\n<</Type /Pagination>>\nBDC"
 _MARKED = re.compile(rb"/[^\s/<>\[\]()]+\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
-
-
-@functools.cache
-def install_roles() -> bool:
-    """Have WeasyPrint tag footnotes as notes (see ROLES), and paint its margin boxes (running heads,
-    the briefs' page numbers) as pagination artifacts, which it tags as text whose elements hang from
-    no tree: done here, in each worker as its PDF is written, no content stream has to be decoded
-    and compressed again by the post-pass (which still repairs any it finds). Once per process;
-    False (and nothing changed) when WeasyPrint's tagging is not where it was, in which case the
-    post-pass does it all."""
-    try:
-        import weasyprint.pdf as wpdf
-        from weasyprint.formatting_structure import boxes
-        from weasyprint.pdf import tags
-        original_tag, original_add = tags._get_pdf_tag, wpdf.add_tags  # noqa: SLF001
-    except (ImportError, AttributeError):
-        return False
-
-    def get_pdf_tag(tag):
-        return ROLES.get(tag) or original_tag(tag)
-
-    def add_tags(pdf, document, pdf_version, page_streams):
-        margins = [_margin_mcids(page, stream, boxes) for page, stream in zip(document.pages, page_streams)]
-        original_add(pdf, document, pdf_version, page_streams)
-        try:
-            _margins_as_artifacts(pdf, page_streams, margins)
-        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
-            pass  # not as expected: the post-pass repairs the PDF instead
-
-    get_pdf_tag.pressroom_original = original_tag
-    add_tags.pressroom_original = original_add
-    tags._get_pdf_tag = get_pdf_tag  # noqa: SLF001
-    wpdf.add_tags = add_tags
-    return True
-
-
-def _margin_mcids(page, stream, boxes) -> set[int]:
-    """The MCIDs WeasyPrint gave to what its margin boxes paint on a page."""
-    tagged = getattr(stream, "_tags", None)
-    page_box = getattr(page, "_page_box", None)
-    if not tagged or page_box is None:
-        return set()
-    out = set()
-    todo = [b for b in page_box.children if isinstance(b, boxes.MarginBox)]
-    while todo:
-        box = todo.pop()
-        kid = tagged.get(box)
-        if kid is not None:
-            out.add(kid["mcid"])
-        todo += getattr(box, "children", ())
-    return out
-
-
-def _margins_as_artifacts(pdf, page_streams, margins) -> None:
-    import pydyf
-    root = pdf.objects[int(pdf.catalog["StructTreeRoot"].split()[0])]
-    nums = pdf.objects[int(root["ParentTree"].split()[0])]["Nums"]
-    for number, (stream, mcids) in enumerate(zip(page_streams, margins)):
-        if not mcids:
-            continue
-        items = stream.stream
-        for i in range(1, len(items) - 1):
-            item = items[i]
-            if isinstance(item, pydyf.Dictionary) and item.get("MCID") in mcids and items[i + 1] == b"BDC":
-                items[i - 1] = "/Artifact"
-                items[i] = pydyf.Dictionary({"Type": "/Pagination"})
-        entries = nums[2 * number + 1]
-        for mcid in mcids:
-            entries[mcid] = "null"
 
 
 def _obj(x):
@@ -204,7 +131,7 @@ def _parent_tree(tree_root) -> dict[int, tuple[ArrayObject, int]]:
 def repair(writer) -> dict[str, int]:
     """Repair the document held by a pypdf writer in place (see the module's docstring). Returns what
     was done, by kind, for tests and the bench."""
-    root = writer._root_object  # noqa: SLF001
+    root = patches.root_object(writer)
     done = {"artifacts": 0, "scopes": 0, "links": 0, "alts": 0, "print_flags": 0, "notes": 0, "list_bodies": 0}
     if "/StructTreeRoot" not in root:
         return done
@@ -261,10 +188,10 @@ def _pagination_artifacts(writer, tree: _Tree, parents) -> int:
 def _drop(writer, ref: IndirectObject, tree: _Tree) -> None:
     """Free an element that hangs from no tree, and its parents that do not either."""
     while isinstance(ref, IndirectObject) and ref.idnum not in tree.reachable and ref.pdf is writer:
-        node = writer._objects[ref.idnum - 1]  # noqa: SLF001
+        node = patches.writer_object(writer, ref.idnum)
         if not isinstance(node, DictionaryObject) or node.get("/Type") != "/StructElem":
             return
-        writer._objects[ref.idnum - 1] = None  # noqa: SLF001
+        patches.free_object(writer, ref.idnum)
         ref = node.raw_get("/P") if "/P" in node else None
 
 
@@ -420,7 +347,7 @@ def _list_bodies(writer, tree: _Tree) -> int:
                                  NameObject("/P"): ref, NameObject("/K"): ArrayObject(body_kids)})
         if "/Pg" in node:
             body[NameObject("/Pg")] = node.raw_get("/Pg")
-        body_ref = writer._add_object(body)  # noqa: SLF001
+        body_ref = patches.add_object(writer, body)
         for r in body_kids:
             _obj(r)[NameObject("/P")] = body_ref
         _set_kids(node, [r for k, r in zip(elements, kids) if tree.role(k) == "/Lbl"] + [body_ref])
