@@ -18,7 +18,7 @@ def test_every_expectation_of_the_libraries_holds():
 
 def test_install_installs_every_change():
     assert patches.install() == {"variable fonts by HarfBuzz": True, "stream compression": True,
-                                 "names written once": True}
+                                 "names written once": True, "footnotes as notes, margins as artifacts": True}
 
 
 def test_weasyprint_fonts_go_through_harfbuzz_once_installed():

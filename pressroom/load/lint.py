@@ -45,6 +45,10 @@ GENERATED = ("recommendation-matrix",)
 IMAGE_TYPES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp")
 
 
+TABLE_RULE_RE = re.compile(r"^\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?$")
+"""The line under a pipe table's header row."""
+
+
 def code_mask(lines: list[str]) -> list[bool]:
     """True for lines inside fenced code blocks (which hold no directives or links)."""
     mask, inside = [], False
@@ -134,6 +138,12 @@ def lint_markdown(body: str, path: Path, first_line: int, targets: set[str],
             elif level > last_level + 1:
                 err(i, f"heading level skips from {last_level} to {level} (expected at most {'#' * (last_level + 1)})")
             last_level = level
+        if "|" in stripped and i + 1 < len(lines) and "-" in lines[i + 1] and TABLE_RULE_RE.match(lines[i + 1].strip()):
+            cells = stripped.removeprefix("|").removesuffix("|").split("|")
+            for n, cell in enumerate(cells, 1):
+                if not cell.strip():
+                    err(i, f"table header cell {n} is empty (expected a name for the column: screen readers "
+                           "announce each cell with its header)")
         for fm in FOOTDEF_RE.finditer(line):
             defs.setdefault(fm.group(1), i)
         for fm in FOOTREF_RE.finditer(line):

@@ -8,9 +8,9 @@ from io import BytesIO
 from pypdf import PdfReader
 
 from . import patches
+from .tagcheck import check_tags
 
 LANG_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-HEADING_RE = re.compile(r"^/H([1-6])$")
 
 def check_pdf(data: bytes) -> list[str]:
     """Problems found in a PDF's bytes (empty when it passes every check)."""
@@ -45,41 +45,8 @@ def check_document(root, metadata, pages) -> list[str]:
         problems.append("no XMP metadata")
     elif "dc:title" not in root["/Metadata"].get_object().get_data().decode("utf-8", "replace"):
         problems.append("no dc:title in the XMP metadata")
-    if "/StructTreeRoot" in root:
-        problems += _check_structure(root["/StructTreeRoot"].get_object())
     problems += _check_fonts_and_links(pages)
-    return problems
-
-
-def _check_structure(tree) -> list[str]:
-    problems: list[str] = []
-    last_level = 0
-    stack = [tree.get("/K")]
-    seen = 0
-    while stack:
-        node = stack.pop()
-        if node is None:
-            continue
-        node = node.get_object() if hasattr(node, "get_object") else node
-        if isinstance(node, list):
-            stack.extend(reversed(node))
-            continue
-        if not isinstance(node, dict):
-            continue
-        seen += 1
-        s = str(node.get("/S", ""))
-        if s == "/Figure" and not str(node.get("/Alt", "")).strip():
-            problems.append(f"a figure has no alternative text (/Alt), element {seen}")
-        m = HEADING_RE.match(s)
-        if m:
-            level = int(m.group(1))
-            if level > last_level + 1:
-                problems.append(f"heading level skips from H{last_level} to H{level}")
-            last_level = level
-        if "/Lang" in node and not LANG_RE.match(str(node["/Lang"])):
-            problems.append(f"invalid language tag {node['/Lang']!r} on a {s} element")
-        if "/K" in node:
-            stack.append(node["/K"])
+    problems += check_tags(root, pages)  # the structure tree, annotations and marked content
     return problems
 
 

@@ -202,6 +202,8 @@ def join(pieces: list[Piece], first_body: int | None, info: dict[str, str],
     # Both file identifiers derived from the parts (PDF 14.4: a file first written has two equal ones).
     identifier = hashlib.md5(b"".join(hashlib.sha256(p.pdf).digest() for p in pieces)).digest()  # noqa: S324
     patches.set_file_identifier(writer, identifier)
+    from .structure import repair
+    repair(writer)
     from .accessibility import check_writer
     problems = tuple(check_writer(writer))
     out = BytesIO()

@@ -1,4 +1,4 @@
-"""Every use of another library's internals, in one place: three changes to how WeasyPrint, pydyf and
+"""Every use of another library's internals, in one place: four changes to how WeasyPrint, pydyf and
 pypdf work (installed explicitly by the build, never on import), and the private attributes of
 pypdf and WeasyPrint that pressroom reads or sets. `expectations()` lists what each relies on;
 tests/test_patches.py fails loudly when a library changes under it."""
@@ -25,7 +25,8 @@ def install() -> dict[str, bool]:
     not as expected is left out, and the build goes the library's own way."""
     return {"variable fonts by HarfBuzz": variable_fonts_by_harfbuzz(),
             "stream compression": stream_compression(),
-            "names written once": names_written_once()}
+            "names written once": names_written_once(),
+            "footnotes as notes, margins as artifacts": notes_and_margins()}
 
 
 @functools.cache
@@ -96,11 +97,94 @@ def names_written_once() -> bool:
     return True
 
 
+@functools.cache
+def notes_and_margins() -> bool:
+    """Have WeasyPrint tag footnotes as notes (the footnote element of pressroom.render.markdown as
+    /Note, its marker /Lbl, its call /Reference), and paint its margin boxes (running heads, the
+    briefs' page numbers) as pagination artifacts, which it tags as text whose elements hang from
+    no tree: done here, in each worker as its PDF is written, no content stream has to be decoded
+    and compressed again by the post-pass (which still repairs any it finds). Once per process;
+    False (and nothing changed) when WeasyPrint's tagging is not where it was, in which case the
+    post-pass does it all."""
+    try:
+        import weasyprint.pdf as wpdf
+        from weasyprint.formatting_structure import boxes
+        from weasyprint.pdf import tags
+        original_tag, original_add = tags._get_pdf_tag, wpdf.add_tags  # noqa: SLF001
+    except (ImportError, AttributeError):
+        return False
+    from ..render.markdown import FOOTNOTE_ELEMENT
+    roles = {FOOTNOTE_ELEMENT: "Note", f"{FOOTNOTE_ELEMENT}::footnote-marker": "Lbl",
+             f"{FOOTNOTE_ELEMENT}::footnote-call": "Reference"}  # WeasyPrint tags what it does not know /NonStruct
+
+    def get_pdf_tag(tag):
+        return roles.get(tag) or original_tag(tag)
+
+    def add_tags(pdf, document, pdf_version, page_streams):
+        margins = [_margin_mcids(page, stream, boxes) for page, stream in zip(document.pages, page_streams)]
+        original_add(pdf, document, pdf_version, page_streams)
+        try:
+            _margins_as_artifacts(pdf, page_streams, margins)
+        except (AttributeError, KeyError, IndexError, TypeError, ValueError):
+            pass  # not as expected: the post-pass repairs the PDF instead
+
+    get_pdf_tag.pressroom_original = original_tag
+    add_tags.pressroom_original = original_add
+    tags._get_pdf_tag = get_pdf_tag  # noqa: SLF001
+    wpdf.add_tags = add_tags
+    return True
+
+
+def _margin_mcids(page, stream, boxes) -> set[int]:
+    """The MCIDs WeasyPrint gave to what its margin boxes paint on a page."""
+    tagged = getattr(stream, "_tags", None)  # noqa: SLF001
+    page_box = getattr(page, "_page_box", None)  # noqa: SLF001
+    if not tagged or page_box is None:
+        return set()
+    out = set()
+    todo = [b for b in page_box.children if isinstance(b, boxes.MarginBox)]
+    while todo:
+        box = todo.pop()
+        kid = tagged.get(box)
+        if kid is not None:
+            out.add(kid["mcid"])
+        todo += getattr(box, "children", ())
+    return out
+
+
+def _margins_as_artifacts(pdf, page_streams, margins) -> None:
+    import pydyf
+    root = pdf.objects[int(pdf.catalog["StructTreeRoot"].split()[0])]
+    nums = pdf.objects[int(root["ParentTree"].split()[0])]["Nums"]
+    for number, (stream, mcids) in enumerate(zip(page_streams, margins)):
+        if not mcids:
+            continue
+        items = stream.stream
+        for i in range(1, len(items) - 1):
+            item = items[i]
+            if isinstance(item, pydyf.Dictionary) and item.get("MCID") in mcids and items[i + 1] == b"BDC":
+                items[i - 1] = "/Artifact"
+                items[i] = pydyf.Dictionary({"Type": "/Pagination"})
+        entries = nums[2 * number + 1]
+        for mcid in mcids:
+            entries[mcid] = "null"
+
+
 # pypdf's and WeasyPrint's private attributes -----------------------------------------------------
 
 def add_object(writer, obj):
     """Add a free object to a pypdf writer; its indirect reference (pypdf has no public way)."""
     return writer._add_object(obj)  # noqa: SLF001
+
+
+def writer_object(writer, number: int):
+    """The object a pypdf writer holds under an object number (None when freed)."""
+    return writer._objects[number - 1]  # noqa: SLF001
+
+
+def free_object(writer, number: int) -> None:
+    """Free an object of a pypdf writer: it is written as a free entry of the cross-reference table."""
+    writer._objects[number - 1] = None  # noqa: SLF001
 
 
 def root_object(writer):
@@ -164,10 +248,23 @@ def expectations() -> list[str]:
     if not callable(getattr(NameObject, "renumber", None)):
         missing.append("pypdf.generic.NameObject.renumber")
     writer = PdfWriter()
-    for name in ("_add_object", "_root_object", "_info", "_ID", "_id_translated"):
+    for name in ("_add_object", "_root_object", "_info", "_ID", "_id_translated", "_objects"):
         if not hasattr(writer, name):
             missing.append(f"pypdf.PdfWriter.{name}")
     if "_data" not in vars(StreamObject()):
         missing.append("pypdf.generic.StreamObject._data")
     from weasyprint.layout.page import PageType  # noqa: F401 - what _page_box.page_type holds
+    import weasyprint.pdf as wpdf
+    from weasyprint.pdf import tags
+    from weasyprint.pdf.stream import Stream
+    if not callable(getattr(tags, "_get_pdf_tag", None)):
+        missing.append("weasyprint.pdf.tags._get_pdf_tag")
+    add_tags = getattr(getattr(wpdf, "add_tags", None), "pressroom_original", getattr(wpdf, "add_tags", None))
+    if not callable(add_tags) or list(inspect.signature(add_tags).parameters) != \
+            ["pdf", "document", "pdf_version", "page_streams"]:
+        missing.append("weasyprint.pdf.add_tags(pdf, document, pdf_version, page_streams)")
+    if "self._tags" not in inspect.getsource(Stream):
+        missing.append("weasyprint.pdf.stream.Stream._tags")
+    if "MarginBox" not in inspect.getsource(tags):
+        missing.append("weasyprint.pdf.tags leaving margin boxes out of the tree")
     return missing

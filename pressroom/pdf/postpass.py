@@ -8,6 +8,7 @@ from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject, TextStringObject
 
 from . import patches
+from .structure import repair
 
 
 def add_page_labels(data: bytes, first_body_page: int | None, extra_info: dict | None = None) -> bytes:
@@ -17,6 +18,7 @@ def add_page_labels(data: bytes, first_body_page: int | None, extra_info: dict |
     tree, /Lang, /MarkInfo, XMP metadata and outlines are carried over as they are."""
     writer = PdfWriter(clone_from=PdfReader(BytesIO(data)))
     fix_identifier(writer)
+    repair(writer)
     label_pages(writer, first_body_page)
     if extra_info:
         info = patches.info_dictionary(writer)

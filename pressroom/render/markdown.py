@@ -18,6 +18,10 @@ from markdown.treeprocessors import Treeprocessor
 from ..load.lint import DIRECTIVE_RE, code_mask
 from .emoji import replace_emoji
 
+FOOTNOTE_ELEMENT = "pr-footnote"
+"""The element a footnote is made of in print: WeasyPrint floats it to the foot of the page, and the
+PDF tags it as a /Note (pressroom.pdf.structure)."""
+
 # --- Rendering ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -308,7 +312,8 @@ class _FinishTree(Treeprocessor):
                 li = items.get((a.get("href") or "")[1:]) if a is not None else None
                 if li is None:
                     continue
-                span = etree.Element("span")
+                # An element of its own name, which the PDF tags as a /Note (pressroom.pdf.structure).
+                span = etree.Element(FOOTNOTE_ELEMENT)
                 span.set("class", "footnote")
                 first = True
                 for p in li:
