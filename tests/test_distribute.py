@@ -16,14 +16,15 @@ import socket
 import sqlite3
 import zipfile
 from dataclasses import dataclass
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from conftest import FIXTURES, ROOT, run_cli
 from pypdf import PdfReader
 
-from conftest import FIXTURES, ROOT, run_cli
 from pressroom.errors import BuildError
 from pressroom.pdf.postpass import add_page_labels
 
@@ -154,8 +155,8 @@ def all_files(folder: Path) -> dict[str, bytes]:
 
 
 def test_example_recipients_are_valid_and_cover_every_audience():
-    from pressroom.load.config import load_editions, load_publication
     from pressroom.distribute.recipients import load_recipients
+    from pressroom.load.config import load_editions, load_publication
     pub = load_publication(ROOT / "manuscript" / "publication.yml")
     editions = load_editions(ROOT / "manuscript" / "editions.yml", pub)
     lst = load_recipients(ROOT / "manuscript" / "recipients.example.csv", pub, editions)
@@ -170,9 +171,14 @@ def test_example_recipients_are_valid_and_cover_every_audience():
 
 def test_example_recipients_render_with_the_project_templates():
     """Every example recipient's e-mail renders with the real manuscript's templates."""
-    from pressroom.distribute.batch import Batch, Planned, check_templates, publication_in
-    from pressroom.load.config import load_editions, load_publication
+    from pressroom.distribute.batch import (
+        Batch,
+        Planned,
+        check_templates,
+        publication_in,
+    )
     from pressroom.distribute.recipients import editions_for, load_recipients
+    from pressroom.load.config import load_editions, load_publication
     root = ROOT / "manuscript"
     pub = load_publication(root / "publication.yml")
     editions = load_editions(root / "editions.yml", pub)
@@ -279,8 +285,8 @@ def test_subject_cannot_be_injected_through_the_template(tmp_path):
 
 
 def test_yaml_recipients_are_read_like_csv():
-    from pressroom.load.config import load_editions, load_publication
     from pressroom.distribute.recipients import load_recipients
+    from pressroom.load.config import load_editions, load_publication
     pub = load_publication(FIXTURES / "mini" / "publication.yml")
     editions = load_editions(FIXTURES / "mini" / "editions.yml", pub)
     a = load_recipients(RECIPIENTS / "valid.csv", pub, editions).recipients
@@ -788,3 +794,17 @@ def test_stamping_in_forked_workers_gives_the_copies_made_in_one_process(project
     assert project.run("--recipients", "valid.csv", "--batch", "many", "--jobs", "2") == 0
     one, many = project.manifest("one"), project.manifest("many")
     assert [c["content_sha256"] for c in many["copies"]] == [c["content_sha256"] for c in one["copies"]]
+
+
+def test_what_stamping_can_change_is_checked_on_every_copy(mini_build):
+    """Copies after a task's first are checked for what stamping touches; a stamp not marked as an
+    artifact, or a copy that lost its tags, is caught."""
+    from pressroom.distribute.stamp import Stamper, StampText, stamping_problems
+    stamper = Stamper((mini_build / "en" / "lawmakers.pdf").read_bytes())
+    copy = stamper.copy(StampText("Prepared for A. Reader", "Copy 1 of 2", "1 January 2020", "a", "1/2"))
+    assert stamping_problems(copy) == []
+    pages = len(PdfReader(BytesIO(copy)).pages)
+    untagged_stamp = copy.replace(b"Q\n/Artifact BMC", b"Q\n/Spanxxx BMC")
+    assert stamping_problems(untagged_stamp) == [f"page {n}: the stamp is not marked as an artifact"
+                                                 for n in range(1, pages + 1)]
+    assert "not marked as tagged (/MarkInfo /Marked true)" in stamping_problems(copy.replace(b"/Marked true", b"/Marked false"))

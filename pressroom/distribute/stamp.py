@@ -254,3 +254,36 @@ def stamp_pdf(pdf: bytes, stamp: StampText, owner_password: str | None = None) -
     """One personalised copy of `pdf` (see Stamper)."""
     return Stamper(pdf).copy(stamp, owner_password)
 
+
+
+def stamping_problems(data: bytes) -> list[str]:
+    """What stamping can change in a copy, checked: the document still tagged, titled and in its
+    language, and on every page the stamp drawn as an artifact with an embedded font that maps to
+    Unicode. Stamping touches nothing else (the structure tree, the edition's fonts and links are the
+    edition's own objects, written again as they were), so the copies of one edition after the first
+    are checked for this, the first in full (pressroom.pdf.accessibility.check_pdf)."""
+    reader = PdfReader(BytesIO(data))
+    root = reader.trailer["/Root"]
+    problems = []
+    if (root.get("/MarkInfo") or {}).get("/Marked") != True:  # noqa: E712 - a pypdf BooleanObject is always truthy
+        problems.append("not marked as tagged (/MarkInfo /Marked true)")
+    if "/StructTreeRoot" not in root:
+        problems.append("no structure tree")
+    if not root.get("/Lang"):
+        problems.append("no /Lang")
+    if (root.get("/ViewerPreferences") or {}).get("/DisplayDocTitle") != True:  # noqa: E712
+        problems.append("the title is not shown (/DisplayDocTitle)")
+    if not (reader.metadata and reader.metadata.title):
+        problems.append("no /Title")
+    for number, page in enumerate(reader.pages, 1):
+        contents = page.get("/Contents")
+        last = contents.get_object()[-1].get_object().get_data() if contents is not None else b""
+        if not (last.startswith(b"Q\n/Artifact BMC\n") and last.rstrip().endswith(b"EMC")):
+            problems.append(f"page {number}: the stamp is not marked as an artifact")
+        fonts = (page.get("/Resources") or {}).get("/Font") or {}
+        for font in (f.get_object() for f in fonts.values()):
+            if str(font.get("/BaseFont", "")).endswith("+" + FONT_NAME):
+                descriptor = font["/FontDescriptor"].get_object()
+                if "/FontFile2" not in descriptor or not ("/ToUnicode" in font or "/Encoding" in font):
+                    problems.append(f"page {number}: the stamp's font is not embedded with a Unicode mapping")
+    return problems
