@@ -40,13 +40,15 @@ def variable_fonts_by_harfbuzz() -> bool:
     except (ImportError, AttributeError) as exc:
         log.debug("variable fonts are instanced by WeasyPrint (%s)", exc)
         return False
-    from .fontembed import static_location, static_subset
+    from . import fontembed
 
     def clean(self, to_unicode, hinting):
         plain = "fvar" not in self.tables or not to_unicode or self.png or self.svg or self.colr
-        data = None if plain else static_subset(
+        # Looked up at each call (not bound once, when the patch is installed), so that the test
+        # that spies on static_subset sees the calls whichever test installed the patch first.
+        data = None if plain else fontembed.static_subset(
             self.file_content, self.index, sorted(to_unicode),
-            lambda axes: static_location(self, axes), hinting, bool(self.missing))
+            lambda axes: fontembed.static_location(self, axes), hinting, bool(self.missing))
         if data is None:
             return original(self, to_unicode, hinting)
         self.file_content = data
