@@ -203,7 +203,7 @@ def _nesting(line: str) -> int:
     return max(quotes, items)
 
 
-FETCHING_TAG_RE = re.compile(r"<(?P<tag>link|iframe|object|embed|video|audio|source|script|input|use|image|a|track)\b"
+FETCHING_TAG_RE = re.compile(r"<(?P<tag>img|link|iframe|object|embed|video|audio|source|script|input|use|image|a|track)\b"
                              r"(?P<attrs>[^>]*)>", re.I)
 ATTR_RE = re.compile(r"\b(?P<name>src|href|data|poster|srcset|xlink:href)\s*=\s*(?:\"(?P<a>[^\"]*)\"|'(?P<b>[^']*)'|(?P<c>[^\s>]+))", re.I)
 CSS_URL_RE = re.compile(r"(?:url\(\s*[\"']?(?P<u>[^\"')]*)|@import\s+[\"'](?P<i>[^\"']*))", re.I)
@@ -216,6 +216,8 @@ def raw_fetches(line: str):
         if tag == "a" and not re.search(r"\brel\s*=\s*[\"']?[^\"'>]*attachment", attrs, re.I):
             continue
         for a in ATTR_RE.finditer(attrs):
+            if tag == "img" and a["name"].lower() != "srcset":
+                continue  # an image's src is checked as an image (missing, remote, not an image)
             value = html_unescape(next(g for g in (a["a"], a["b"], a["c"]) if g is not None)).strip()
             if a["name"].lower() == "srcset":
                 yield from (part.strip().split()[0] for part in value.split(",") if part.strip())
