@@ -86,6 +86,10 @@ class Publication:
     """Postal or other contact line, or empty."""
     labels: tuple[tuple[str, str], ...] = ()
     """Overrides of generated texts (`contents`, `recommendation`...), as pairs."""
+    edition_note: str = ""
+    """What this edition is and what it rests on, printed in the colophon, or empty."""
+    blurb: str = ""
+    """The summary printed on the back cover, or empty."""
 
     def audience(self, audience_id: str) -> Audience:
         """The audience with this id."""
@@ -146,6 +150,9 @@ class Recommendation:
     """Line number of the body's first line in the file."""
     sha256: str = ""
     """Hash of the source file."""
+    illustrative: bool = False
+    """True when its wording is not attested in the sources the edition was reconstructed from: every
+    edition prints it as illustrative (translations inherit it from the original)."""
 
     @property
     def sort_key(self) -> tuple:

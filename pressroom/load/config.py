@@ -32,10 +32,13 @@ PUBLICATION_KEYS = {
     "website": "download address",
     "contact": "contact line",
     "labels": "overrides of generated texts",
+    "edition_note": "what this edition is, for the colophon",
+    "blurb": "summary for the back cover",
 }
 TRANSLATED_PUBLICATION_KEYS = {
     "title", "subtitle", "publisher", "version", "licence", "subject", "keywords", "epigraph",
     "audiences", "rubrics", "labels", "contact", "source_sha256", "organisation", "locale",
+    "edition_note", "blurb",
 }
 EDITION_KEYS = {
     "id": "edition identifier",
@@ -154,6 +157,8 @@ def load_publication(path: Path, base: Publication | None = None) -> Publication
         keywords=_str_list(p, path, data, "keywords") if "keywords" in data or not base else base.keywords,
         website=_str(p, path, data, "website", "") if base is None else base.website,
         contact=_str(p, path, data, "contact", fallback.contact if fallback else ""),
+        edition_note=_str(p, path, data, "edition_note", fallback.edition_note if fallback else ""),
+        blurb=_str(p, path, data, "blurb", fallback.blurb if fallback else ""),
     )
     p.raise_if_errors()
     return Publication(

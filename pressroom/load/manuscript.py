@@ -19,7 +19,7 @@ from .translations import load_translation
 log = logging.getLogger(__name__)
 
 SECTION_KEYS = {"title", "short_title", "id", "audience", "source_sha256"}
-RECOMMENDATION_KEYS = {"id", "title", "rubric", "country", "audiences", "summary", "source_sha256"}
+RECOMMENDATION_KEYS = {"id", "title", "rubric", "country", "audiences", "summary", "illustrative", "source_sha256"}
 REC_ID_RE = re.compile(r"^[A-Z]{2}-[1-9][0-9]*$")
 COUNTRIES = ("US", "CA", "both")
 
@@ -133,10 +133,16 @@ def load_recommendations(root: Path, publication: Publication, p: Problems) -> t
                         f"unknown audience '{a}'{suggest(str(a), audiences)} (expected {expected(audiences)})")
         if not src.body.strip():
             p.error(src.path, src.body_line, "the recommendation has no text (expected its argument after the front matter)")
+        illustrative = m.get("illustrative", False)
+        if not isinstance(illustrative, bool):
+            p.error(src.path, m.line_of("illustrative"), f"'illustrative' must be true or false (got {describe(illustrative)}; "
+                                                         "expected illustrative: true when the wording is not attested)")
+            illustrative = False
         recs.append(Recommendation(
             id=rid, title=_text(p, src, "title"), rubric=rubric, country=country,
             audiences=tuple(str(a) for a in auds), summary=_text(p, src, "summary", False),
-            body=src.body, path=src.path, body_line=src.body_line, sha256=sha256_text(src.raw)))
+            body=src.body, path=src.path, body_line=src.body_line, sha256=sha256_text(src.raw),
+            illustrative=illustrative))
     order = {r.id: r.order for r in publication.rubrics}
     return tuple(sorted(recs, key=lambda r: (order.get(r.rubric, 99), r.sort_key)))
 
