@@ -154,7 +154,6 @@ def layout(html: str, base_dir: Path, stylesheets: tuple[Path, ...], allowed: li
     configure_fontconfig(cache_dir)
     import weasyprint
 
-    proper_nouns_unhyphenated()
     fetcher = make_fetcher(allowed + [f.parent for f in font_files()], source)
     shared = shared_stylesheets(stylesheets, allowed)
     with captured_weasyprint_log() as records:
@@ -187,25 +186,6 @@ def layout(html: str, base_dir: Path, stylesheets: tuple[Path, ...], allowed: li
         kinds.append((page_type.name or "", bool(page_type.blank)))
     return LaidOut(doc, len(doc.pages), anchor_pages, tuple(page_anchors), fetcher, tuple(kinds))
 
-
-def proper_nouns_unhyphenated() -> None:
-    """Words that start with a capital letter (proper nouns, and titles used as names: Washington,
-    Canada, the President) are never hyphenated. CSS has no property for it and WeasyPrint asks
-    pyphen for the break points of each word it hyphenates, so pressroom gives it a dictionary that
-    offers none in a capitalised word. The other rules (three letters each side) are CSS."""
-    from weasyprint.text import line_break
-    if getattr(line_break.pyphen, "pressroom", False):
-        return
-    import types
-
-    import pyphen
-
-    class Dictionary(pyphen.Pyphen):
-        def iterate(self, word):
-            return iter(()) if word[:1].isupper() else super().iterate(word)
-
-    line_break.pyphen = types.SimpleNamespace(Pyphen=Dictionary, language_fallback=pyphen.language_fallback,
-                                              pressroom=True)
 
 
 def _parse_stylesheets(stylesheets: tuple[Path, ...], fonts, fetcher) -> list:

@@ -1,4 +1,4 @@
-"""Every use of another library's internals, in one place: three changes to how WeasyPrint, pydyf and
+"""Every use of another library's internals, in one place: four changes to how WeasyPrint, pydyf and
 pypdf work (installed explicitly by the build, never on import), and the private attributes of
 pypdf and WeasyPrint that pressroom reads or sets. `expectations()` lists what each relies on;
 tests/test_patches.py fails loudly when a library changes under it."""
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import types
 import zlib
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,8 @@ def install() -> dict[str, bool]:
     not as expected is left out, and the build goes the library's own way."""
     return {"variable fonts by HarfBuzz": variable_fonts_by_harfbuzz(),
             "stream compression": stream_compression(),
-            "names written once": names_written_once()}
+            "names written once": names_written_once(),
+            "proper nouns not hyphenated": proper_nouns_not_hyphenated()}
 
 
 @functools.cache
@@ -93,6 +95,33 @@ def names_written_once() -> bool:
         return False
     if not hasattr(original, "cache_info"):
         NameObject.renumber = functools.lru_cache(maxsize=4096)(original)
+    return True
+
+
+@functools.cache
+def proper_nouns_not_hyphenated() -> bool:
+    """Words that start with a capital letter (proper nouns, and titles used as names: Washington,
+    Canada, the President) are never hyphenated. CSS has no property for it; WeasyPrint asks pyphen
+    for the break points of each word it would hyphenate (weasyprint.text.line_break, through its
+    module attribute `pyphen`), so it is given a dictionary that offers none in a capitalised word.
+    The other rules (at least three letters each side) are CSS: hyphenate-limit-chars."""
+    try:
+        import pyphen
+        from weasyprint.text import line_break
+    except ImportError:
+        return False
+    current = getattr(line_break, "pyphen", None)
+    if getattr(current, "pressroom", False):
+        return True
+    if current is not pyphen or not hasattr(pyphen, "Pyphen") or not hasattr(pyphen, "language_fallback"):
+        return False
+
+    class Dictionary(pyphen.Pyphen):
+        def iterate(self, word):
+            return iter(()) if word[:1].isupper() else super().iterate(word)
+
+    line_break.pyphen = types.SimpleNamespace(Pyphen=Dictionary, language_fallback=pyphen.language_fallback,
+                                              pressroom=True)
     return True
 
 
@@ -169,5 +198,8 @@ def expectations() -> list[str]:
             missing.append(f"pypdf.PdfWriter.{name}")
     if "_data" not in vars(StreamObject()):
         missing.append("pypdf.generic.StreamObject._data")
+    from weasyprint.text import line_break
+    if not hasattr(line_break, "pyphen") or "pyphen.Pyphen(" not in inspect.getsource(line_break):
+        missing.append("weasyprint.text.line_break asking pyphen.Pyphen for hyphenation points")
     from weasyprint.layout.page import PageType  # noqa: F401 - what _page_box.page_type holds
     return missing
