@@ -151,8 +151,7 @@ class Recommendation:
     sha256: str = ""
     """Hash of the source file."""
     illustrative: bool = False
-    """True when its wording is not attested in the sources the edition was reconstructed from: every
-    edition prints it as illustrative (translations inherit it from the original)."""
+    """Wording not attested by the edition's sources: printed as illustrative (translations inherit it)."""
 
     @property
     def sort_key(self) -> tuple:
