@@ -90,6 +90,10 @@ class Publication:
     """A book folder's chapter files or patterns, in reading order (empty: `chapters/NN-slug.md`)."""
     dated: bool = True
     """Whether `date` was given; an undated publication prints no date."""
+    edition_note: str = ""
+    """What this edition is and what it rests on, printed in the colophon, or empty."""
+    blurb: str = ""
+    """The summary printed on the back cover, or empty."""
 
     def audience(self, audience_id: str) -> Audience:
         """The audience with this id."""
@@ -152,6 +156,8 @@ class Recommendation:
     """Line number of the body's first line in the file."""
     sha256: str = ""
     """Hash of the source file."""
+    illustrative: bool = False
+    """Wording not attested by the edition's sources: printed as illustrative (translations inherit it)."""
 
     @property
     def sort_key(self) -> tuple:

@@ -18,7 +18,17 @@ def test_every_expectation_of_the_libraries_holds():
 
 def test_install_installs_every_change():
     assert patches.install() == {"variable fonts by HarfBuzz": True, "stream compression": True,
-                                 "names written once": True, "footnotes as notes, margins as artifacts": True}
+                                 "names written once": True, "footnotes as notes, margins as artifacts": True,
+                                 "proper nouns not hyphenated": True}
+
+
+
+def test_capitalised_words_get_no_hyphenation_points():
+    from weasyprint.text import line_break
+    patches.install()
+    d = line_break.pyphen.Pyphen(lang="en_US", left=3, right=3)
+    assert list(d.iterate("Washington")) == [] and list(d.iterate("President")) == []
+    assert list(d.iterate("government"))
 
 
 def test_weasyprint_fonts_go_through_harfbuzz_once_installed():

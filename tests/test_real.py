@@ -23,7 +23,7 @@ def manuscript():
 def rec_pages(report: Path) -> dict[str, str]:
     """Printed page label of the page where each recommendation's box stands in the report.
 
-    A box reads "RECOMMENDATION US-2" then the title's first words; running text that merely
+    A box reads "RECOMMENDATION US-2" (then "ILLUSTRATIVE" if it is) then the title's first words; running text that merely
     mentions "recommendation US-2" is not followed by the title."""
     lang = report.parent.name
     titles = {r.id: r.title for r in load_manuscript(ROOT / "manuscript", ROOT / "styles").texts[lang].recommendations}
@@ -34,7 +34,7 @@ def rec_pages(report: Path) -> dict[str, str]:
     for rid, title in titles.items():
         head = " ".join(title.replace("'", "’").split()[:3]).upper()
         for i, t in enumerate(texts):
-            if re.search(word + r" " + re.escape(rid) + r" " + re.escape(head), t):
+            if re.search(word + r" " + re.escape(rid) + r" (?:ILLUSTRATIVE )?" + re.escape(head), t):
                 out[rid] = labels[i]
                 break
     return out
@@ -76,7 +76,7 @@ def test_brief_page_references_match_the_report(real_build, lang, phrase):
         if brief.name == "report.pdf":
             continue
         text = normalise(" ".join(page_texts(brief)))
-        refs = re.findall(r"((?:US|CA|CS|MD)-\d+) " + re.escape(phrase) + r" (\w+)", text)
+        refs = re.findall(r"((?:US|CA|CS|MD)-\d+) (?:ILLUSTRATIVE )?" + re.escape(phrase) + r" (\w+)", text)
         assert refs, brief
         for rid, page in refs:
             assert pages[rid] == page, f"{brief.name}: {rid} cites p. {page}, report has it on p. {pages[rid]}"
@@ -141,3 +141,57 @@ def test_web_edition(real_build, manuscript):
     fr = (real_build / "fr/report.html").read_text()
     assert '<html lang="fr-CA"' in fr
     assert (real_build / "web.css").is_file() and list((real_build / "fonts").glob("*.ttf"))
+
+
+ILLUSTRATIVE = {"CA-8", "CA-12", "CS-1", "CS-2", "CS-3", "CS-4", "CS-5", "CS-6",
+                "MD-1", "MD-2", "MD-3", "MD-4", "MD-5", "MD-6"}
+"""Recommendations whose wording ../shared/w2i-facts.md does not attest (issue 16)."""
+
+
+def test_unattested_recommendations_are_marked_illustrative_everywhere(real_build, manuscript):
+    assert {r.id for r in manuscript.texts["en"].recommendations if r.illustrative} == ILLUSTRATIVE
+    assert {r.id for r in manuscript.texts["fr"].recommendations if r.illustrative} == ILLUSTRATIVE
+    for lang, word in (("en", "RECOMMENDATION"), ("fr", "RECOMMANDATION")):
+        report = normalise(" ".join(page_texts(real_build / lang / "report.pdf"))).upper()
+        for rid in ILLUSTRATIVE:
+            assert f"{word} {rid} ILLUSTRATIVE" in report, (lang, rid)      # the appendix
+            assert re.search(rf"\b{rid} [^0-9]+? ILLUSTRATIVE", report), (lang, rid)  # the summary
+        for rid in {r.id for r in manuscript.texts["en"].recommendations} - ILLUSTRATIVE:
+            assert f"{word} {rid} ILLUSTRATIVE" not in report, (lang, rid)
+        # the colophon says what the edition is
+        assert ("RECONSTRUCTION OF THE REPORT FROM PUBLIC SOURCES" if lang == "en"
+                else "RECONSTITUTION DU RAPPORT À PARTIR DE SOURCES PUBLIQUES") in report
+        html = (real_build / lang / "report.html").read_text()
+        assert html.count('class="illustrative-tag"') == 2 * len(ILLUSTRATIVE)  # summary and appendix
+    media = normalise(" ".join(page_texts(real_build / "en/media.pdf")))
+    # "What this brief asks of you" and the recommendation
+    assert "MD-1 Keep foreign correspondents in regions at risk, sharing bureaus where necessary ILLUSTRATIVE" in media
+    assert "MD-1 ILLUSTRATIVE Full report" in media
+
+
+def test_briefs_ask_only_what_their_audience_can_do(real_build):
+    # CS-2 asks NGOs to brief legislators: it is in the civil-society brief only.
+    for brief in ("us-congress", "ca-parliament"):
+        assert "CS-2" not in " ".join(page_texts(real_build / "en" / f"{brief}.pdf"))
+    assert "CS-2" in " ".join(page_texts(real_build / "en/civil-society.pdf"))
+
+
+def test_brief_links_open_the_report_and_the_website(real_build):
+    r = reader(real_build / "en/us-congress.pdf")
+    actions = [a.get_object()["/A"].get_object() for p in r.pages for a in (p.get("/Annots") or [])
+               if "/A" in a.get_object()]
+    goto = [a for a in actions if a["/S"] == "/GoToR"]
+    assert goto and all(a["/F"] == "report.pdf" for a in goto)
+    assert {str(a["/D"]) for a in goto} == {"US-2", "US-3", "US-4", "US-8", "US-9"}
+    assert any(a["/S"] == "/URI" and a["/URI"] == "https://migs.concordia.ca" for a in actions)
+    # every page numbered "n / N", the last too
+    texts = page_texts(real_build / "en/us-congress.pdf")
+    for i, t in enumerate(texts, 1):
+        assert f"{i} / {len(texts)}" in normalise(t), i
+
+
+def test_french_spacing_stays_out_of_english_titles(real_build):
+    text = " ".join(page_texts(real_build / "fr/report.pdf"))
+    assert "Waging Modern War: Bosnia" in normalise(text)
+    assert "Waging Modern War\u202f:" not in text
+    assert "“A Problem from Hell”" in text

@@ -266,7 +266,8 @@ def build_brief_pdf(m: Manuscript, edition: Edition, report_pages: dict, cache: 
         warnings.append(problem)
     raw, pages = write_pdf(laid, page.html), laid.pages
     del laid
-    data = add_page_labels(raw, None)
+    report = next((e.id for e in m.editions if e.kind == "report"), None)
+    data = add_page_labels(raw, None, report_file=f"{report}.pdf" if report else None)
     ensure_accessible(data, _source(m, edition))
     entry = _entry(edition, "pdf", output_name(edition, "pdf"), data, pages)
     return EditionResult(edition, (Output(entry["path"], data, entry),), pages,

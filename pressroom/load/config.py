@@ -33,10 +33,13 @@ PUBLICATION_KEYS = {
     "contact": "contact line",
     "labels": "overrides of generated texts",
     "chapters": "a book folder's chapter files, in order (paths or patterns such as '*.md')",
+    "edition_note": "what this edition is, for the colophon",
+    "blurb": "summary for the back cover",
 }
 TRANSLATED_PUBLICATION_KEYS = {
     "title", "subtitle", "publisher", "version", "licence", "subject", "keywords", "epigraph",
     "audiences", "rubrics", "labels", "contact", "source_sha256", "organisation", "locale",
+    "edition_note", "blurb",
 }
 EDITION_KEYS = {
     "id": "edition identifier",
@@ -159,6 +162,8 @@ def load_publication(path: Path, base: Publication | None = None) -> Publication
         contact=_str(p, path, data, "contact", fallback.contact if fallback else ""),
         chapters=_str_list(p, path, data, "chapters") if base is None else base.chapters,
         dated=dated,
+        edition_note=_str(p, path, data, "edition_note", fallback.edition_note if fallback else ""),
+        blurb=_str(p, path, data, "blurb", fallback.blurb if fallback else ""),
     )
     p.raise_if_errors()
     return Publication(

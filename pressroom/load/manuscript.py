@@ -20,7 +20,7 @@ from .translations import load_translation
 log = logging.getLogger(__name__)
 
 SECTION_KEYS = {"title", "short_title", "id", "audience", "source_sha256"}
-RECOMMENDATION_KEYS = {"id", "title", "rubric", "country", "audiences", "summary", "source_sha256"}
+RECOMMENDATION_KEYS = {"id", "title", "rubric", "country", "audiences", "summary", "illustrative", "source_sha256"}
 REC_ID_RE = re.compile(r"^[A-Z]{2}-[1-9][0-9]*$")
 COUNTRIES = ("US", "CA", "both")
 
@@ -208,10 +208,16 @@ def load_recommendations(root: Path, publication: Publication, p: Problems) -> t
             p.error(src.path, src.body_line, "the recommendation has no text (expected its argument after the front matter)")
         body, warnings = _cleaned(src.body, src.path, src.body_line)
         p.extend(warnings)
+        illustrative = m.get("illustrative", False)
+        if not isinstance(illustrative, bool):
+            p.error(src.path, m.line_of("illustrative"), f"'illustrative' must be true or false (got {describe(illustrative)}; "
+                                                         "expected illustrative: true when the wording is not attested)")
+            illustrative = False
         recs.append(Recommendation(
             id=rid, title=_text(p, src, "title"), rubric=rubric, country=country,
             audiences=tuple(str(a) for a in auds), summary=_text(p, src, "summary", False),
-            body=body, path=src.path, body_line=src.body_line, sha256=sha256_text(src.raw)))
+            body=body, path=src.path, body_line=src.body_line, sha256=sha256_text(src.raw),
+            illustrative=illustrative))
     order = {r.id: r.order for r in publication.rubrics}
     return tuple(sorted(recs, key=lambda r: (order.get(r.rubric, 99), r.sort_key)))
 

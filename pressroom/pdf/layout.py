@@ -227,6 +227,7 @@ def layout(html: str, base_dir: Path, stylesheets: tuple[Path, ...], allowed: li
     return LaidOut(doc, len(doc.pages), anchor_pages, tuple(page_anchors), fetcher, tuple(kinds))
 
 
+
 def _parse_stylesheets(stylesheets: tuple[Path, ...], fonts, fetcher) -> list:
     import weasyprint
     css = [weasyprint.CSS(string=font_face_css(), font_config=fonts, url_fetcher=fetcher)]

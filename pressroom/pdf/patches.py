@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import types
 import zlib
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ def install() -> dict[str, bool]:
     return {"variable fonts by HarfBuzz": variable_fonts_by_harfbuzz(),
             "stream compression": stream_compression(),
             "names written once": names_written_once(),
-            "footnotes as notes, margins as artifacts": notes_and_margins()}
+            "footnotes as notes, margins as artifacts": notes_and_margins(),
+            "proper nouns not hyphenated": proper_nouns_not_hyphenated()}
 
 
 @functools.cache
@@ -170,6 +172,33 @@ def _margins_as_artifacts(pdf, page_streams, margins) -> None:
             entries[mcid] = "null"
 
 
+@functools.cache
+def proper_nouns_not_hyphenated() -> bool:
+    """Words that start with a capital letter (proper nouns, and titles used as names: Washington,
+    Canada, the President) are never hyphenated. CSS has no property for it; WeasyPrint asks pyphen
+    for the break points of each word it would hyphenate (weasyprint.text.line_break, through its
+    module attribute `pyphen`), so it is given a dictionary that offers none in a capitalised word.
+    The other rules (at least three letters each side) are CSS: hyphenate-limit-chars."""
+    try:
+        import pyphen
+        from weasyprint.text import line_break
+    except ImportError:
+        return False
+    current = getattr(line_break, "pyphen", None)
+    if getattr(current, "pressroom", False):
+        return True
+    if current is not pyphen or not hasattr(pyphen, "Pyphen") or not hasattr(pyphen, "language_fallback"):
+        return False
+
+    class Dictionary(pyphen.Pyphen):
+        def iterate(self, word):
+            return iter(()) if word[:1].isupper() else super().iterate(word)
+
+    line_break.pyphen = types.SimpleNamespace(Pyphen=Dictionary, language_fallback=pyphen.language_fallback,
+                                              pressroom=True)
+    return True
+
+
 # pypdf's and WeasyPrint's private attributes -----------------------------------------------------
 
 def add_object(writer, obj):
@@ -253,6 +282,9 @@ def expectations() -> list[str]:
             missing.append(f"pypdf.PdfWriter.{name}")
     if "_data" not in vars(StreamObject()):
         missing.append("pypdf.generic.StreamObject._data")
+    from weasyprint.text import line_break
+    if not hasattr(line_break, "pyphen") or "pyphen.Pyphen(" not in inspect.getsource(line_break):
+        missing.append("weasyprint.text.line_break asking pyphen.Pyphen for hyphenation points")
     from weasyprint.layout.page import PageType  # noqa: F401 - what _page_box.page_type holds
     import weasyprint.pdf as wpdf
     from weasyprint.pdf import tags

@@ -48,7 +48,15 @@ def make_environment(styles: Path) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["capfirst"] = lambda s: s[:1].upper() + s[1:]
+    env.filters["and_join"] = and_join
     return env
+
+
+def and_join(names, word: str) -> str:
+    """`A, B and C` (`A, B et C`)."""
+    names = list(names)
+    return names[0] if len(names) < 2 else f"{', '.join(names[:-1])} {word} {names[-1]}"
 
 
 @dataclass(frozen=True)
@@ -201,6 +209,7 @@ def render_page(edition: Edition, styles: Path, media: str, report_pages: dict |
         back_page=next((s for s in sections if s.id == "back-page"), None),
         first_chapter=first_chapter,
         rubrics=rubrics,
+        any_illustrative=any(r.illustrative for r in edition.recommendations),
         rec_html=rec_html,
         audience=audience,
         brief_title=brief_title,

@@ -51,6 +51,20 @@ LABELS = {
         "cover": "Cover",
         "at_a_glance": "What this brief asks of you",
         "colon": ": ",
+        "and": "and",
+        "by": "by",
+        "title_page": "Title page",
+        "back_cover": "Back cover",
+        "about_edition": "About this edition.",
+        "typeset_in": "Set in Source Serif 4 and Source Sans 3.",
+        "reconstruction_line": "This edition is a reconstruction from public sources; see the colophon.",
+        "illustrative": "Illustrative",
+        "illustrative_note": "Illustrative: no public source this edition rests on attests the wording of this "
+                             "recommendation; it shows what the rubric could ask and is not W2I’s text.",
+        "illustrative_key": "Recommendations marked Illustrative are not attested in the public sources this "
+                            "edition rests on; they are not W2I’s text (see the colophon).",
+        "brief_prepared_for": "For {label}",
+        "web_address": "Full report",
     },
     "fr": {
         "contents": "Table des matières",
@@ -95,6 +109,22 @@ LABELS = {
         "cover": "Couverture",
         "at_a_glance": "Ce que cette note vous demande",
         "colon": "\u202f: ",
+        "and": "et",
+        "by": "par",
+        "title_page": "Page de titre",
+        "back_cover": "Quatrième de couverture",
+        "about_edition": "À propos de cette édition.",
+        "typeset_in": "Composé en Source Serif 4 et Source Sans 3.",
+        "reconstruction_line": "Cette édition est une reconstitution à partir de sources publiques\u202f; voir le colophon.",
+        "illustrative": "Illustrative",
+        "illustrative_note": "Illustrative\u202f: aucune des sources publiques sur lesquelles repose cette édition "
+                             "n’atteste le libellé de cette recommandation\u202f; elle montre ce que la rubrique "
+                             "pourrait demander et n’est pas le texte du W2I.",
+        "illustrative_key": "Les recommandations marquées Illustrative ne sont pas attestées dans les sources "
+                            "publiques sur lesquelles repose cette édition\u202f; elles ne sont pas le texte du W2I "
+                            "(voir le colophon).",
+        "brief_prepared_for": "Destinataires\u202f: {label}",
+        "web_address": "Rapport complet",
     },
 }
 
@@ -134,23 +164,38 @@ def french_typography(text: str) -> str:
     return text.replace("'", "’")
 
 
+def smart_quotes(text: str) -> str:
+    """Typographer's quotation marks and apostrophes for English text that does not go through
+    Python-Markdown's smarty (titles, summaries and labels from YAML, English spans in French text)."""
+    text = re.sub(r'(^|[\s(\[{\u2014\u2013/])"', "\\1\u201c", text)
+    text = text.replace('"', "\u201d")
+    text = re.sub(r"(^|[\s(\[{\u2014\u2013/\u201c])'(?=\w)", "\\1\u2018", text)
+    return text.replace("'", "\u2019")
+
+
 def typography_for(language: str):
-    """The text transform a language needs, or None."""
+    """The text transform a language's Markdown needs after Python-Markdown, or None (English
+    Markdown gets its quotation marks from smarty)."""
     return french_typography if language == "fr" else None
+
+
+def plain_typography_for(language: str):
+    """The text transform for a language's plain texts (from YAML: titles, summaries, labels)."""
+    return french_typography if language == "fr" else smart_quotes
 
 
 def typeset_edition(edition):
     """The edition with the language's typography applied to every plain-text field
-    (titles, summaries, labels); Markdown bodies get it during rendering."""
+    (titles, summaries, labels): French spacing, or English quotation marks and apostrophes;
+    Markdown bodies get it during rendering."""
     from dataclasses import replace
-    typo = typography_for(edition.language)
-    if typo is None:
-        return edition
+    typo = plain_typography_for(edition.language)
     pub = edition.publication
     t = lambda s: typo(s) if s else s  # noqa: E731
     pub = replace(
         pub, title=t(pub.title), subtitle=t(pub.subtitle), organisation=t(pub.organisation),
         publisher=t(pub.publisher), licence=t(pub.licence), subject=t(pub.subject), contact=t(pub.contact),
+        edition_note=t(pub.edition_note), blurb=t(pub.blurb),
         audiences=tuple(replace(a, label=t(a.label), short=t(a.short)) for a in pub.audiences),
         rubrics=tuple(replace(r, label=t(r.label)) for r in pub.rubrics),
         epigraph=replace(pub.epigraph, text=t(pub.epigraph.text), attribution=t(pub.epigraph.attribution),

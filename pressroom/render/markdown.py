@@ -280,19 +280,13 @@ class _FinishTree(Treeprocessor):
                     parent.insert(i, span)
                 elif re.match(r"^#[A-Z]{2}-\d+$", href):
                     a.set("class", (a.get("class", "") + " xref-rec").strip())
+        if ctx.typography:  # before the footnotes move: a call's word is then the typeset one
+            _typeset(root, ctx.typography)
         self._footnotes(root)
         if ctx.heading_shift:
             for el in root.iter():
                 if len(el.tag) == 2 and el.tag[0] == "h" and el.tag[1].isdigit():
                     el.tag = f"h{min(6, int(el.tag[1]) + ctx.heading_shift)}"
-        if ctx.typography:
-            for el in root.iter():
-                if el.tag in ("code", "pre"):
-                    continue
-                if el.text:
-                    el.text = ctx.typography(el.text)
-                if el.tail:
-                    el.tail = ctx.typography(el.tail)
         replace_emoji(root)
         for cell in [c for c in root.iter() if c.tag in ("td", "th")]:
             _break_long_words(cell)
@@ -329,11 +323,29 @@ class _FinishTree(Treeprocessor):
                             span.text += " "
                     _move_children(p, span)
                     first = False
-                span.tail = sup.tail
                 parent = parents[sup]
                 idx = list(parent).index(sup)
                 parent.remove(sup)
-                parent.insert(idx, span)
+                # The call and the word it follows are kept on one line (`.fn-w`, nowrap): a call
+                # must never start a line away from its word.
+                wrap = etree.Element("span")
+                wrap.set("class", "fn-w")
+                wrap.tail = sup.tail
+                before = parent.text if idx == 0 else parent[idx - 1].tail
+                word = re.search(r"(?:[^\s]|[\u00a0\u202f])+$", before or "")
+                if word:
+                    if idx == 0:
+                        parent.text = before[:word.start()]
+                    else:
+                        parent[idx - 1].tail = before[:word.start()]
+                    wrap.text = word.group(0)
+                elif idx > 0 and not before:
+                    prev = parent[idx - 1]
+                    parent.remove(prev)
+                    idx -= 1
+                    wrap.append(prev)
+                wrap.append(span)
+                parent.insert(idx, wrap)
             parents[div].remove(div)
             return
         for el in root.iter():
@@ -346,6 +358,23 @@ class _FinishTree(Treeprocessor):
         hr = div.find("hr")
         if hr is not None:
             div.remove(hr)
+
+
+def _typeset(el: etree.Element, typo: Callable[[str], str]) -> None:
+    """The language's typography on the text of `el` and its descendants, except inside code and
+    inside spans in another language (`*Waging Modern War*{lang=en}` in French text keeps its
+    colon unspaced and gets English quotation marks); each tail belongs to the parent's language."""
+    lang = el.get("lang")
+    if lang is not None and not lang.lower().startswith("fr"):
+        from .i18n import smart_quotes
+        typo = smart_quotes
+    if el.tag not in ("code", "pre") and el.text:
+        el.text = typo(el.text)
+    for child in el:
+        _typeset(child, typo)
+        if child.tail:
+            child.tail = typo(child.tail) if el.tag not in ("code", "pre") else child.tail
+    return None
 
 
 def _move_children(src: etree.Element, dst: etree.Element) -> None:
