@@ -195,3 +195,16 @@ def test_root_relative_and_chapter_relative_images(tmp_path, capsys):
     reader = PdfReader(tmp_path / "dist" / "en" / "report.pdf")
     images = [img for page in reader.pages for img in page.images]
     assert images, "the root-relative PNG is in the PDF"
+
+
+def test_markup_inside_inline_code_is_shown_as_written(tmp_path, capsys):
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "publication.yml").write_text("title: Templates\nlanguage: en\ndate: '2024-05-01'\nchapters: ['*.md']\n")
+    (book / "one.md").write_text("# One\n\nWrite `{{ page.title }}` or `{% include x.html %}` in a template.\n")
+    assert run_cli("check", "--manuscript", book) == 0
+    out = capsys.readouterr()
+    assert ": warning:" not in out.out + out.err
+    assert run_cli("build", "--manuscript", book, "--out", tmp_path / "dist", "--quiet") == 0
+    html = (tmp_path / "dist" / "en" / "report.html").read_text()
+    assert "<code>{{ page.title }}</code>" in html and "<code>{% include x.html %}</code>" in html

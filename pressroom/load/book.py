@@ -36,6 +36,7 @@ MYST_ROLE_RE = re.compile(r"\{(?P<role>[a-z][\w:+-]*)\}`(?P<body>[^`]*)`")
 MYST_FENCE_RE = re.compile(r"^\s{0,3}(?P<fence>`{3,}|~{3,}|:{3,})\{(?P<name>[\w:-]+)\}(?P<args>.*)$")
 IAL_LINE_RE = re.compile(r"^\s{0,3}\{:(?P<body>[^}]*)\}\s*$")
 EXTENSION_RE = re.compile(r"\{::(?P<name>\w+)[^}]*/?\}|\{:/(?P<close>\w*)\}")
+CODE_SPAN_RE = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)")
 FOOTDEF_RE = re.compile(r"^\[\^[^\]\s]+\]:")
 FOOTNOTE_HEADINGS = {"footnotes", "notes", "endnotes", "notes de bas de page", "notes de fin", "references",
                      "références"}
@@ -139,7 +140,17 @@ def clean_markdown(body: str, path: Path, first_line: int) -> tuple[str, list[Pr
             continue
         if "{" not in line:
             continue
-        new = LINK_URL_FILTER_RE.sub(lambda m: m["url"], line)
+        for m in MYST_ROLE_RE.finditer(line):
+            warn(i, f"MyST role '{{{m['role']}}}' is not supported: its text is shown as it is")
+        line = MYST_ROLE_RE.sub(lambda m: re.sub(r"\s*<[^>]*>\s*$", "", m["body"]) or m["body"], line)
+        # Inline code shows markup as it is (`{{ page.title }}` in a page about templates): kept aside.
+        spans: list[str] = []
+
+        def keep(m: re.Match) -> str:
+            spans.append(m.group(0))
+            return f"\x00{len(spans) - 1}\x00"
+        new = CODE_SPAN_RE.sub(keep, line)
+        new = LINK_URL_FILTER_RE.sub(lambda m: m["url"], new)
         new = SITE_PREFIX_RE.sub("", new)
         new = LIQUID_RAW_RE.sub("", new)
         for tag in HUGO_RE.findall(new):
@@ -152,9 +163,6 @@ def clean_markdown(body: str, path: Path, first_line: int) -> tuple[str, list[Pr
         for tag in LIQUID_OUT_RE.findall(new):
             warn(i, f"Liquid output '{shorten(tag, 80)}' left out (pressroom does not run Liquid templates)")
         new = LIQUID_OUT_RE.sub("", new)
-        for m in MYST_ROLE_RE.finditer(new):
-            warn(i, f"MyST role '{{{m['role']}}}' is not supported: its text is shown as it is")
-        new = MYST_ROLE_RE.sub(lambda m: re.sub(r"\s*<[^>]*>\s*$", "", m["body"]) or m["body"], new)
         for m in EXTENSION_RE.finditer(new):
             warn(i, f"kramdown extension '{shorten(m.group(0), 80)}' left out (it has no meaning outside kramdown)")
         new = EXTENSION_RE.sub("", new)
@@ -166,6 +174,7 @@ def clean_markdown(body: str, path: Path, first_line: int) -> tuple[str, list[Pr
                 warn(i, f"kramdown attribute list '{shorten(new.strip(), 80)}' left out (it applies to no "
                         "block here; pressroom keeps an attribute list written on the line after a block)")
                 new = ""
+        new = re.sub("\x00(\\d+)\x00", lambda m: spans[int(m.group(1))], new)
         if new != line and not new.strip() and line.strip():
             new = ""
         lines[i] = new

@@ -168,12 +168,16 @@ def lint_markdown(body: str, path: Path, first_line: int, targets: set[str],
             for im in RAW_IMG_RE.finditer(line):
                 src = html_unescape(next((g for g in im.groups() if g is not None), "")).strip()
                 out.extend(image_problems(src, path, first_line + i, root, chapter_dir))
-        if "<" in line or "url(" in line.lower():
+        if "<" in line:  # iframes and media are the web edition's check (pressroom.render.urls)
             for url in raw_fetches(line):
                 why = refused(url, root, chapter_dir)
                 if why:
                     err(i, f"refused to load '{shorten(url)}' (only files inside the manuscript and styles "
                            "folders, and data: URIs, may be used)")
+            for tag, url in STYLE_ATTR_URL_RE_findall(line):
+                if refused(url, root, chapter_dir):
+                    err(i, f"refused to load '{shorten(url)}' (<{tag} style> in the web edition and the PDF: only "
+                           "files inside the manuscript and data: URIs may be used)")
     if anchors is not None:
         out.extend(lint_links(body, path, first_line, anchors, section_id, targets, book))
     for start, name in stack:
@@ -203,21 +207,20 @@ def _nesting(line: str) -> int:
     return max(quotes, items)
 
 
-FETCHING_TAG_RE = re.compile(r"<(?P<tag>img|link|iframe|object|embed|video|audio|source|script|input|use|image|a|track)\b"
+FETCHING_TAG_RE = re.compile(r"<(?P<tag>link|object|embed|a)\b"
                              r"(?P<attrs>[^>]*)>", re.I)
 ATTR_RE = re.compile(r"\b(?P<name>src|href|data|poster|srcset|xlink:href)\s*=\s*(?:\"(?P<a>[^\"]*)\"|'(?P<b>[^']*)'|(?P<c>[^\s>]+))", re.I)
 CSS_URL_RE = re.compile(r"(?:url\(\s*[\"']?(?P<u>[^\"')]*)|@import\s+[\"'](?P<i>[^\"']*))", re.I)
 
 
 def raw_fetches(line: str):
-    """URLs the renderer would load for the raw HTML of a line (links only when they attach a file)."""
+    """URLs the PDF renderer would load for the raw HTML of a line: stylesheets and attachments (links
+    only when they attach a file), objects; images are image_problems', the rest the web check's."""
     for m in FETCHING_TAG_RE.finditer(line):
         tag, attrs = m["tag"].lower(), m["attrs"]
         if tag == "a" and not re.search(r"\brel\s*=\s*[\"']?[^\"'>]*attachment", attrs, re.I):
             continue
         for a in ATTR_RE.finditer(attrs):
-            if tag == "img" and a["name"].lower() != "srcset":
-                continue  # an image's src is checked as an image (missing, remote, not an image)
             value = html_unescape(next(g for g in (a["a"], a["b"], a["c"]) if g is not None)).strip()
             if a["name"].lower() == "srcset":
                 yield from (part.strip().split()[0] for part in value.split(",") if part.strip())
@@ -225,8 +228,21 @@ def raw_fetches(line: str):
                 continue
             else:
                 yield value
-    for m in CSS_URL_RE.finditer(html_unescape(line)):
-        yield (m["u"] or m["i"] or "").strip()
+    if "<style" in line.lower():  # a stylesheet in the page: the PDF renderer loads its url()s
+        for m in CSS_URL_RE.finditer(html_unescape(line.split(">", 1)[-1] if "<style" in line.lower() else line)):
+            yield (m["u"] or m["i"] or "").strip()
+
+
+STYLE_ATTR_RE = re.compile(r"<(?P<tag>[a-zA-Z][\w-]*)\b[^>]*\bstyle\s*=\s*(?:\"(?P<a>[^\"]*)\"|'(?P<b>[^']*)')", re.I)
+
+
+def STYLE_ATTR_URL_RE_findall(line: str) -> list[tuple[str, str]]:  # noqa: N802 - reads as the regex it wraps
+    """(tag, url) of every url() in a style attribute of the line."""
+    out = []
+    for m in STYLE_ATTR_RE.finditer(line):
+        css = html_unescape(m["a"] if m["a"] is not None else m["b"])
+        out += [(m["tag"].lower(), (u["u"] or u["i"] or "").strip()) for u in CSS_URL_RE.finditer(css)]
+    return out
 
 
 def refused(url: str, root: Path, chapter_dir: Path) -> bool:
