@@ -87,8 +87,7 @@ class Publication:
     labels: tuple[tuple[str, str], ...] = ()
     """Overrides of generated texts (`contents`, `recommendation`...), as pairs."""
     chapters: tuple[str, ...] = ()
-    """For a book folder: the chapter files (paths or patterns, in reading order); empty for the
-    manuscript layout (`chapters/NN-slug.md`)."""
+    """A book folder's chapter files (paths or patterns, in reading order); empty for `chapters/NN-slug.md`."""
     dated: bool = True
     """Whether `date` was given; an undated publication prints no date."""
 
