@@ -78,7 +78,7 @@ def test_an_english_source_edited_since_makes_its_translation_stale(mini_copy):
     _, problems = french(mini_copy)
     path = mini_copy / "fr" / "chapters" / "01-first.md"
     assert problems == [warning(path, 5, "stale translation: chapters/01-first.md has changed since it was "
-                                         f"translated (update it, then run: python build.py sign-off {path.as_posix()})")]
+                                         f"translated (update it, then run: pressroom sign-off {path.as_posix()})")]
 
 
 def test_a_stale_recommendation(mini_copy):
@@ -86,7 +86,7 @@ def test_a_stale_recommendation(mini_copy):
     _, problems = french(mini_copy)
     path = mini_copy / "fr" / "recommendations" / "LM-1.md"
     assert problems == [warning(path, 5, "stale translation: recommendations/LM-1.md has changed since it was "
-                                         f"translated (update it, then run: python build.py sign-off {path.as_posix()})")]
+                                         f"translated (update it, then run: pressroom sign-off {path.as_posix()})")]
 
 
 def test_a_stale_translation_is_a_warning_of_the_whole_load_not_an_error(mini_copy):
@@ -128,7 +128,7 @@ def test_a_translation_that_records_no_source_is_a_warning(mini_copy):
                     encoding="utf-8")
     _, problems = french(mini_copy)
     assert problems == [warning(path, 2, "translation does not record its English source (expected "
-                                         f"'source_sha256:'; run: python build.py sign-off {path.as_posix()})")]
+                                         f"'source_sha256:'; run: pressroom sign-off {path.as_posix()})")]
 
 
 @pytest.mark.parametrize("value", ["abc", "'" + "g" * 64 + "'", "12"])
