@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         "## Stamping vs rendering",
         "",
         "Made by `bench/bench_stamp.py` (do not edit between the markers: the next run replaces it).",
-        "A personalised copy is made by stamping the built edition with pypdf (`pressroom/stamp.py`);",
+        "A personalised copy is made by stamping the built edition with pypdf (`pressroom/distribute/stamp.py`);",
         "the alternative would be to render the edition again for each recipient with WeasyPrint.",
         f"Stamping: {rows[0].copies} copies per edition, from a cold start (font subset and clone counted).",
         "Rendering: the edition through pressroom's pipeline (HTML, layout, PDF, page labels), without",
