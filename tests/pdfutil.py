@@ -24,7 +24,11 @@ def normalise(text: str) -> str:
 
 def outline_titles(path: Path) -> list[tuple[int, str, int]]:
     """(depth, title, page index) of every bookmark."""
-    r = reader(path)
+    return outline(reader(path))
+
+
+def outline(r: PdfReader) -> list[tuple[int, str, int]]:
+    """(depth, title, page index) of every bookmark of an open PDF."""
     out = []
 
     def walk(items, depth):

@@ -7,9 +7,9 @@ from __future__ import annotations
 import hashlib
 import re
 from io import BytesIO
-from pathlib import Path
 
 import pytest
+from pdfutil import outline
 from pypdf import PdfReader
 
 from pressroom.pdf.join import EXTERNAL_ANCHOR, Piece, join, read_part, recto_starts
@@ -81,19 +81,6 @@ def all_objects(reader: PdfReader) -> list:
     for table in reader.xref.values():
         numbers.update(table)
     return [reader.get_object(n) for n in sorted(numbers) if n]
-
-
-def outline(reader: PdfReader) -> list[tuple[int, str, int]]:
-    out = []
-
-    def walk(items, depth):
-        for item in items:
-            if isinstance(item, list):
-                walk(item, depth + 1)
-            else:
-                out.append((depth, item.title, reader.get_destination_page_number(item)))
-    walk(reader.outline, 0)
-    return out
 
 
 def test_the_parts_are_what_the_tests_expect(pdfs):

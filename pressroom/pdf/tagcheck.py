@@ -10,6 +10,11 @@ import re
 
 from pypdf.generic import DictionaryObject, IndirectObject
 
+from .structure import (  # one reading of the structure tree for the post-pass and the check
+    _kids,
+    _obj,
+)
+
 HEADING = re.compile(r"^/H([1-6]?)$")
 LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 # The operators the content check follows in a page's content: of marked content, and of painting
@@ -23,18 +28,6 @@ AFTER = frozenset(b" \t\r\n[/(<%")
 MCID = re.compile(rb"/MCID\s+(\d+)")
 LITERAL = re.compile(rb"\((?:\\.|\((?:\\.|[^\\()])*\)|[^\\()])*\)", re.S)
 PRINT_FLAG = 4
-
-
-def _obj(x):
-    return x.get_object() if isinstance(x, IndirectObject) else x
-
-
-def _kids(node) -> list:
-    k = node.get("/K")
-    if k is None:
-        return []
-    k = _obj(k)
-    return list(k) if isinstance(k, list) else [k]
 
 
 def check_tags(root, pages) -> list[str]:
